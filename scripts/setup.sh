@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Prepare a machine for Fjord: a virtualenv with Fjord and its Python dependencies, and
+# (with --test) the tools the test suite drives: kcat from Debian, node packages for kafkajs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv"
+  "$PY" -m venv .venv
+fi
+echo "== installing Python packages"
+.venv/bin/pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v '^WARNING: Location' || true
+.venv/bin/python -c "import fjord, kio, confluent_kafka" || { echo "Python install failed" >&2; exit 1; }
+if [ "${1:-}" = "--test" ]; then
+  if ! command -v kcat >/dev/null 2>&1; then
+    echo "== installing kcat (apt-get)"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kcat >/dev/null
+  fi
+  command -v kcat >/dev/null || { echo "kcat is required by the tests and could not be installed" >&2; exit 1; }
+  if [ -f tests/compat/js/package.json ]; then
+    echo "== installing node packages for the kafkajs tests"
+    (cd tests/compat/js && npm install --silent --no-audit --no-fund >/dev/null)
+  fi
+fi

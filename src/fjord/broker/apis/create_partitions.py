@@ -1,0 +1,22 @@
+"""CreatePartitions (37): grow a topic; shrinking is refused, as in Kafka."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.broker.state import TopicError
+
+
+@api(37, "CreatePartitions", 0, 3)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    results = []
+    for topic in request.topics:
+        entry: dict[str, Any] = {"name": topic.name, "error_code": 0, "error_message": None}
+        try:
+            ctx.broker.add_partitions(topic.name, topic.count, request.validate_only)
+        except TopicError as exc:
+            entry.update(error_code=exc.code, error_message=exc.message)
+        results.append(entry)
+    return {"results": results}

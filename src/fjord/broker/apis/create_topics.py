@@ -1,0 +1,52 @@
+"""CreateTopics (19): new topics with partitions, replication factor 1 and config overrides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.apis.describe_configs import topic_configs
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.broker.state import TopicError
+
+
+@api(19, "CreateTopics", 2, 7)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    broker = ctx.broker
+    results = []
+    for topic in request.topics:
+        partitions, replication = topic.num_partitions, topic.replication_factor
+        result: dict[str, Any] = {"name": topic.name, "error_code": 0, "error_message": None,
+                                  "num_partitions": -1, "replication_factor": -1, "configs": None}
+        try:
+            if topic.assignments:
+                if partitions != -1 or replication != -1:
+                    raise TopicError(ErrorCode.invalid_request,
+                                     "Both numPartitions or replicationFactor and "
+                                     "replicasAssignments were set. Both cannot be used at the same time.")
+                nodes = {b for a in topic.assignments for b in a.broker_ids}
+                if nodes - {broker.node_id}:
+                    raise TopicError(ErrorCode.invalid_replica_assignment,
+                                     f"Unknown broker(s) {sorted(nodes - {broker.node_id})} in assignment")
+                partitions = len(topic.assignments)
+                replication = max(len(a.broker_ids) for a in topic.assignments)
+            configs = {c.name: c.value for c in topic.configs}
+            info = broker.create_topic(topic.name, partitions, replication, configs,
+                                       request.validate_only)
+            result["num_partitions"] = info.partitions if info else (
+                partitions if partitions != -1 else broker.config.get("num.partitions"))
+            result["replication_factor"] = 1
+            if info is not None:
+                result["topic_id"] = info.topic_id
+                result["configs"] = [
+                    {"name": c["name"], "value": c["value"], "read_only": c["read_only"],
+                     "config_source": c["config_source"], "is_sensitive": False}
+                    for c in topic_configs(broker, info, None, False)
+                ]
+        except TopicError as exc:
+            result["error_code"] = exc.code
+            result["error_message"] = exc.message
+        results.append(result)
+    return {"topics": results}

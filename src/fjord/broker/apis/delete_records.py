@@ -1,0 +1,35 @@
+"""DeleteRecords (21): move a partition's log start offset forward (-1 means the HW)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.storage.log import OffsetOutOfRange
+
+
+@api(21, "DeleteRecords", 0, 2)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    broker = ctx.broker
+    topics = []
+    for topic in request.topics:
+        partitions = []
+        for part in topic.partitions:
+            plog = broker.partition(topic.name, part.partition_index)
+            entry: dict[str, Any] = {"partition_index": part.partition_index,
+                                     "low_watermark": -1, "error_code": 0}
+            if plog is None:
+                entry["error_code"] = ErrorCode.unknown_topic_or_partition
+            else:
+                target = plog.high_watermark if part.offset == -1 else part.offset
+                try:
+                    entry["low_watermark"] = plog.delete_records(target)
+                except OffsetOutOfRange:
+                    entry["error_code"] = ErrorCode.offset_out_of_range
+            partitions.append(entry)
+        topics.append({"name": topic.name, "partitions": partitions})
+    broker.logs.checkpoint_starts()
+    return {"topics": topics}

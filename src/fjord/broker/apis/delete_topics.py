@@ -1,0 +1,39 @@
+"""DeleteTopics (20): by name, or by topic id from v6."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.broker.state import TopicError
+
+
+@api(20, "DeleteTopics", 1, 6)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    broker = ctx.broker
+    if hasattr(request, "topic_names"):
+        wanted = [(name, None) for name in request.topic_names]
+    else:
+        wanted = [(t.name, t.topic_id) for t in request.topics]
+    responses = []
+    for name, topic_id in wanted:
+        entry: dict[str, Any] = {"name": name, "error_code": 0, "error_message": None}
+        if name is None:
+            info = broker.metadata.by_id(topic_id)
+            if info is None:
+                entry.update(error_code=ErrorCode.unknown_topic_id, topic_id=topic_id)
+                responses.append(entry)
+                continue
+            name = entry["name"] = info.name
+        info = broker.metadata.topics.get(name)
+        if info is not None:
+            entry["topic_id"] = info.topic_id
+        try:
+            broker.delete_topic(name)
+        except TopicError as exc:
+            entry.update(error_code=exc.code, error_message=exc.message)
+        responses.append(entry)
+    return {"responses": responses}

@@ -1,0 +1,22 @@
+"""DescribeCluster (60): the one broker, which is also the controller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fjord.broker.apis.metadata import NOT_REQUESTED
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+
+
+@api(60, "DescribeCluster", 0, 1)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    broker = ctx.broker
+    return {
+        "error_code": 0, "error_message": None,
+        "endpoint_type": getattr(request, "endpoint_type", 1),
+        "cluster_id": broker.metadata.cluster_id, "controller_id": broker.node_id,
+        "brokers": [{"broker_id": broker.node_id, "host": broker.host, "port": broker.port,
+                     "rack": None}],
+        "cluster_authorized_operations": NOT_REQUESTED,
+    }

@@ -1,0 +1,96 @@
+"""Fetch (1): byte ranges of the log, long-polled until min.bytes or max.wait.
+
+Answers sessionless (session id 0), which every client accepts as "send full fetches".
+The first batch is returned whole even past the size limits (KIP-74) so a consumer can
+always make progress; otherwise responses stop at batch boundaries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.broker.state import BrokerState
+from fjord.storage.log import OffsetOutOfRange, PartitionLog
+
+READ_COMMITTED = 1
+
+
+def _resolve(broker: BrokerState, topic: Any) -> tuple[str | None, Any]:
+    name = getattr(topic, "topic", None)
+    if name is not None:
+        return name, None
+    info = broker.metadata.by_id(topic.topic_id)
+    return (info.name if info else None), topic.topic_id
+
+
+def _collect(broker: BrokerState, request: Any, committed: bool
+             ) -> tuple[list[dict[str, Any]], int, list[PartitionLog]]:
+    budget = request.max_bytes if hasattr(request, "max_bytes") else 2**31 - 1
+    total = 0
+    logs: list[PartitionLog] = []
+    responses = []
+    for topic in request.topics:
+        name, topic_id = _resolve(broker, topic)
+        partitions = []
+        for part in topic.partitions:
+            entry: dict[str, Any] = {
+                "partition_index": part.partition, "error_code": 0, "high_watermark": -1,
+                "last_stable_offset": -1, "log_start_offset": -1, "preferred_read_replica": -1,
+                "aborted_transactions": [] if committed else None, "records": b"",
+            }
+            plog = broker.partition(name, part.partition) if name is not None else None
+            if plog is None:
+                entry["error_code"] = (ErrorCode.unknown_topic_id if name is None
+                                       else ErrorCode.unknown_topic_or_partition)
+                partitions.append(entry)
+                continue
+            logs.append(plog)
+            limit = min(part.partition_max_bytes, budget - total)
+            try:
+                if limit > 0 or total == 0:
+                    result = plog.read(part.fetch_offset, max(limit, 0), whole_first=total == 0)
+                    entry["records"] = result.data
+                    total += len(result.data)
+                entry["high_watermark"] = plog.high_watermark
+                entry["last_stable_offset"] = plog.high_watermark
+                entry["log_start_offset"] = plog.log_start_offset
+            except OffsetOutOfRange:
+                entry["error_code"] = ErrorCode.offset_out_of_range
+                entry["high_watermark"] = plog.high_watermark
+                entry["last_stable_offset"] = plog.high_watermark
+                entry["log_start_offset"] = plog.log_start_offset
+            partitions.append(entry)
+        item: dict[str, Any] = {"topic": name or "", "partitions": partitions}
+        if topic_id is not None:
+            item["topic_id"] = topic_id
+        responses.append(item)
+    return responses, total, logs
+
+
+@api(1, "Fetch", 4, 16)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    broker = ctx.broker
+    committed = getattr(request, "isolation_level", 0) == READ_COMMITTED
+    wait = request.max_wait.total_seconds()
+    deadline = time.monotonic() + max(wait, 0.0)
+    while True:
+        responses, total, logs = _collect(broker, request, committed)
+        errors = any(
+            p["error_code"] != 0 for t in responses for p in t["partitions"]
+        )
+        remaining = deadline - time.monotonic()
+        if total >= max(request.min_bytes, 1) or errors or remaining <= 0 or not logs:
+            break
+        waiters = [plog.waiter() for plog in logs]
+        try:
+            await asyncio.wait(waiters, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+    return {"error_code": 0, "session_id": 0, "responses": responses}

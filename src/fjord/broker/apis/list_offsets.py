@@ -1,0 +1,49 @@
+"""ListOffsets (2): earliest (-2), latest (-1), max timestamp (-3), earliest local (-4),
+latest tiered (-5), or the first offset at or after a timestamp.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.storage.log import PartitionLog
+
+LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED = -1, -2, -3, -4, -5
+
+
+def lookup(plog: PartitionLog, timestamp: int) -> tuple[int, int]:
+    """(offset, timestamp) for a ListOffsets timestamp query; (-1, -1) when none."""
+    if timestamp == LATEST:
+        return plog.high_watermark, -1
+    if timestamp in (EARLIEST, EARLIEST_LOCAL):
+        return plog.log_start_offset, -1
+    if timestamp == LATEST_TIERED:
+        return -1, -1
+    if timestamp == MAX_TIMESTAMP:
+        found = plog.max_timestamp_offset()
+    else:
+        found = plog.offset_for_timestamp(timestamp)
+    return found if found is not None else (-1, -1)
+
+
+@api(2, "ListOffsets", 1, 9)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    topics = []
+    for topic in request.topics:
+        partitions = []
+        for part in topic.partitions:
+            plog = ctx.broker.partition(topic.name, part.partition_index)
+            if plog is None:
+                partitions.append({"partition_index": part.partition_index,
+                                   "error_code": ErrorCode.unknown_topic_or_partition,
+                                   "timestamp": -1, "offset": -1, "leader_epoch": -1})
+                continue
+            offset, stamp = lookup(plog, part.timestamp)
+            partitions.append({"partition_index": part.partition_index, "error_code": 0,
+                               "timestamp": stamp, "offset": offset, "leader_epoch": 0})
+        topics.append({"name": topic.name, "partitions": partitions})
+    return {"topics": topics}

@@ -1,0 +1,94 @@
+"""Produce (0): validate batches, check producer sequences, append, answer.
+
+Served from v3 (record batch v2 only, KIP-724/KIP-896) but advertised from v0 because
+librdkafka refuses a broker whose Produce range does not start at 0 (KAFKA-18659).
+acks=0 gets no response; acks=1 and acks=all mean the same on one node: the batch is in
+the log. Whether it is also on disk is the flush policy's call (docs/durability.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.protocol.records import CorruptBatch, UnsupportedMagic, split_batches
+from fjord.storage.log import PartitionLog
+from fjord.storage.producer_state import DuplicateSequence, OutOfOrderSequence, ProducerFenced
+
+log = logging.getLogger("fjord.broker.produce")
+
+
+def _result(index: int, code: ErrorCode, base: int = -1, start: int = -1,
+            message: str | None = None, append_time: int = -1) -> dict[str, Any]:
+    return {"index": index, "error_code": code, "base_offset": base, "log_append_time": append_time,
+            "log_start_offset": start, "record_errors": [], "error_message": message}
+
+
+def append_partition(plog: PartitionLog, index: int, records: bytes | None,
+                     now_ms: int) -> dict[str, Any]:
+    if not records:
+        return _result(index, ErrorCode.corrupt_message, message="no records")
+    try:
+        headers = split_batches(records)
+    except UnsupportedMagic as exc:
+        return _result(index, ErrorCode.unsupported_for_message_format, message=str(exc))
+    except CorruptBatch as exc:
+        log.warning("rejected produce to %s-%d: %s", plog.topic, index, exc)
+        return _result(index, ErrorCode.corrupt_message, message=str(exc))
+    for header in headers:
+        if header.length > plog.config.max_message_bytes:
+            return _result(index, ErrorCode.message_too_large,
+                           message=f"batch of {header.length} bytes exceeds max.message.bytes="
+                                   f"{plog.config.max_message_bytes}")
+    try:
+        plog.producers.check(headers[0])
+    except DuplicateSequence as dup:
+        return _result(index, ErrorCode.none, dup.base_offset, plog.log_start_offset)
+    except OutOfOrderSequence as exc:
+        return _result(index, ErrorCode.out_of_order_sequence_number, message=str(exc))
+    except ProducerFenced as exc:
+        return _result(index, ErrorCode.invalid_producer_epoch, message=str(exc))
+    try:
+        base, append_time = plog.append(bytearray(records), headers, now_ms)
+    except OSError as exc:
+        log.error("cannot write %s-%d: %s", plog.topic, index, exc)
+        return _result(index, ErrorCode.kafka_storage_error, message=f"log write failed: {exc}")
+    return _result(index, ErrorCode.none, base, plog.log_start_offset, append_time=append_time)
+
+
+@api(0, "Produce", 3, 11, advertised_min=0)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any] | None:
+    broker = ctx.broker
+    now_ms = int(time.time() * 1000)
+    to_flush: list[PartitionLog] = []
+    responses = []
+    for topic in request.topic_data:
+        partitions = []
+        for data in topic.partition_data:
+            plog = broker.partition(topic.name, data.index)
+            if plog is None:
+                partitions.append(_result(data.index, ErrorCode.unknown_topic_or_partition))
+                continue
+            partitions.append(append_partition(plog, data.index, data.records, now_ms))
+            if plog.needs_flush():
+                to_flush.append(plog)
+        responses.append({"name": topic.name, "partition_responses": partitions})
+    if to_flush:
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.gather(*(loop.run_in_executor(None, p.flush) for p in to_flush))
+        except OSError as exc:
+            log.error("fsync failed: %s", exc)
+            for topic_response in responses:
+                for item in topic_response["partition_responses"]:
+                    if item["error_code"] == ErrorCode.none:
+                        item["error_code"] = ErrorCode.kafka_storage_error
+    if request.acks == 0:
+        return None
+    return {"responses": responses}

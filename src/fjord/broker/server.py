@@ -1,0 +1,181 @@
+"""The asyncio network layer: frames in, handler, frames out.
+
+Requests on one connection are handled one at a time and answered in order, as Kafka
+does; clients pipeline and the kernel buffers. A frame that cannot be parsed, an unknown
+API key or an unsupported version closes that connection only (Kafka's behaviour), with a
+log line naming the peer and the problem; everybody else keeps being served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import struct
+import time
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+import fjord.broker.apis  # noqa: F401  (registers every API)
+from fjord.broker.apis.api_versions import supported_apis
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import APIS
+from fjord.broker.state import BrokerState
+from fjord.config.broker import BrokerConfig
+from fjord.protocol.codec import (
+    FrameError,
+    build,
+    decode_request,
+    encode_response,
+    parse_header,
+    peek_header,
+    request_class,
+    response_class,
+)
+
+log = logging.getLogger("fjord.broker")
+
+_SIZE = struct.Struct(">i")
+API_VERSIONS = 18
+
+
+class BrokerServer:
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.state = BrokerState(config)
+        self.max_request = int(config.get("socket.request.max.bytes"))
+        self._servers: list[asyncio.Server] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._connections: set[asyncio.StreamWriter] = set()
+        self._ids = itertools.count(1)
+
+    async def start(self) -> None:
+        for index, listener in enumerate(self.config.listeners):
+            server = await asyncio.start_server(
+                self._serve, listener.host or None, listener.port, limit=1 << 20,
+                reuse_address=True,
+            )
+            self._servers.append(server)
+            if index == 0:
+                bound_port = server.sockets[0].getsockname()[1]
+                if listener.port == 0:
+                    listener = type(listener)(listener.name, listener.host, bound_port)
+                self.state.host, self.state.port = self.config.advertised_for(listener)
+            log.info("listening on %s://%s:%d", listener.name, listener.host,
+                     server.sockets[0].getsockname()[1])
+        self._tasks.append(asyncio.create_task(self._retention_loop()))
+        self._tasks.append(asyncio.create_task(self._flush_loop()))
+
+    async def close(self) -> None:
+        for server in self._servers:
+            server.close()
+        for writer in list(self._connections):
+            writer.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for server in self._servers:
+            await server.wait_closed()
+        self.state.close()
+        log.info("broker stopped cleanly")
+
+    # --- background work ----------------------------------------------------------------
+
+    async def _retention_loop(self) -> None:
+        interval = int(self.config.get("log.retention.check.interval.ms")) / 1000
+        while True:
+            await asyncio.sleep(interval)
+            now = int(time.time() * 1000)
+            deleted = 0
+            for plog in list(self.state.logs.logs.values()):
+                try:
+                    deleted += plog.apply_retention(now)
+                except OSError as exc:
+                    log.error("retention failed for %s-%d: %s", plog.topic, plog.partition, exc)
+            if deleted:
+                self.state.logs.checkpoint_starts()
+
+    async def _flush_loop(self) -> None:
+        """flush.ms: fsync partitions whose oldest unflushed write is older than that."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(0.2)
+            for plog in list(self.state.logs.logs.values()):
+                if plog.needs_flush():
+                    try:
+                        await loop.run_in_executor(None, plog.flush)
+                    except (OSError, ValueError) as exc:
+                        log.error("flush failed for %s-%d: %s", plog.topic, plog.partition, exc)
+
+    # --- connections --------------------------------------------------------------------
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        host = str(peer[0]) if peer else "?"
+        connection_id = next(self._ids)
+        self._connections.add(writer)
+        try:
+            while True:
+                head = await reader.readexactly(4)
+                (size,) = _SIZE.unpack(head)
+                if size < 0 or size > self.max_request:
+                    log.warning(
+                        "closing connection from %s: request of %d bytes exceeds "
+                        "socket.request.max.bytes=%d", host, size, self.max_request)
+                    return
+                frame = await reader.readexactly(size)
+                response = await self._dispatch(frame, host, connection_id)
+                if response is not None:
+                    writer.write(response)
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        except FrameError as exc:
+            log.warning("closing connection from %s: %s", host, exc)
+        except Exception:
+            log.exception("closing connection from %s after an internal error", host)
+        finally:
+            self._connections.discard(writer)
+            writer.close()
+
+    async def _dispatch(self, frame: bytes, host: str, connection_id: int) -> bytes | None:
+        api_key, version, correlation_id = peek_header(frame)
+        entry = APIS.get(api_key)
+        if entry is None:
+            raise FrameError(f"unknown API key {api_key}")
+        if not entry.min_version <= version <= entry.max_version:
+            if api_key == API_VERSIONS:
+                return self._unsupported_api_versions(correlation_id)
+            raise FrameError(
+                f"{entry.name} v{version} is not supported "
+                f"(this broker serves v{entry.min_version}-v{entry.max_version})")
+        request_cls = request_class(api_key, version)
+        header = parse_header(frame, request_cls.__flexible__)
+        request = decode_request(request_cls, frame, header.size)
+        ctx = RequestContext(self.state, version, correlation_id, header.client_id, host,
+                             connection_id)
+        result = await entry.handler(ctx, request)
+        if result is None:
+            return None
+        response_cls = response_class(api_key, version)
+        return encode_response(response_cls, correlation_id, build(response_cls, result),
+                               header_v0=api_key == API_VERSIONS)
+
+    def _unsupported_api_versions(self, correlation_id: int) -> bytes:
+        cls = response_class(API_VERSIONS, 0)
+        body: dict[str, Any] = {"error_code": ErrorCode.unsupported_version,
+                                "api_keys": supported_apis()}
+        return encode_response(cls, correlation_id, build(cls, body), header_v0=True)
+
+
+async def run_broker(config: BrokerConfig, ready: asyncio.Event | None = None,
+                     stop: asyncio.Event | None = None) -> None:
+    server = BrokerServer(config)
+    await server.start()
+    if ready is not None:
+        ready.set()
+    try:
+        await (stop.wait() if stop is not None else asyncio.Event().wait())
+    finally:
+        await server.close()

@@ -1,0 +1,166 @@
+"""The broker's shared state and the topic operations several APIs need (create, delete,
+grow, configure), so CreateTopics, auto-creation in Metadata/Produce and the config APIs
+all go through one path.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
+from fjord.config.definitions import ConfigError
+from fjord.coordinator.producer_ids import ProducerIdManager
+from fjord.metadata.store import MetadataStore, TopicInfo
+from fjord.storage.log import LogConfig, PartitionLog
+from fjord.storage.manager import LogManager
+
+log = logging.getLogger("fjord.broker")
+
+_LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
+MAX_TOPIC_LENGTH = 249
+
+
+class TopicError(Exception):
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def validate_topic_name(name: str) -> None:
+    if not name:
+        raise TopicError(ErrorCode.invalid_topic_exception, "Topic name is empty")
+    if name in (".", ".."):
+        raise TopicError(ErrorCode.invalid_topic_exception, "Topic name cannot be '.' or '..'")
+    if len(name) > MAX_TOPIC_LENGTH:
+        raise TopicError(ErrorCode.invalid_topic_exception,
+                         f"Topic name is longer than {MAX_TOPIC_LENGTH} characters")
+    if not _LEGAL_TOPIC.match(name):
+        raise TopicError(ErrorCode.invalid_topic_exception,
+                         f"Topic name {name!r} is illegal: use ASCII letters, digits, '.', '_', '-'")
+
+
+class BrokerState:
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.node_id = config.node_id
+        self.started_ms = int(time.time() * 1000)
+        dirs = config.log_dirs
+        self.metadata = MetadataStore(dirs[0], config.get("cluster.id"))
+        self.logs = LogManager(dirs)
+        self.logs.load({
+            name: (info.partitions, self.log_config(info)) for name, info in self.metadata.topics.items()
+        })
+        self.producer_ids = ProducerIdManager(self.metadata)
+        self.host, self.port = "127.0.0.1", 9092  # set by the server once it is bound
+        # Extension point for later layers (group coordinator, ...): name -> object.
+        self.services: dict[str, Any] = {}
+
+    # --- config -------------------------------------------------------------------------
+
+    def topic_config(self, info: TopicInfo) -> dict[str, Any]:
+        return topic_config(self.config, TOPIC_KEYS.parse(info.configs, "topic"))
+
+    def log_config(self, info: TopicInfo) -> LogConfig:
+        return LogConfig.from_topic(self.topic_config(info))
+
+    def partition(self, topic: str, partition: int) -> PartitionLog | None:
+        return self.logs.get(topic, partition)
+
+    # --- topic operations ---------------------------------------------------------------
+
+    def create_topic(self, name: str, partitions: int, replication: int,
+                     configs: dict[str, str | None], validate_only: bool = False) -> TopicInfo | None:
+        validate_topic_name(name)
+        if name in self.metadata.topics:
+            raise TopicError(ErrorCode.topic_already_exists, f"Topic '{name}' already exists.")
+        if partitions == -1:
+            partitions = int(self.config.get("num.partitions"))
+        if replication == -1:
+            replication = int(self.config.get("default.replication.factor"))
+        if partitions <= 0:
+            raise TopicError(ErrorCode.invalid_partitions, "Number of partitions must be larger than 0.")
+        if replication <= 0:
+            raise TopicError(ErrorCode.invalid_replication_factor,
+                             "Replication factor must be larger than 0.")
+        if replication > 1:
+            raise TopicError(
+                ErrorCode.invalid_replication_factor,
+                f"Unable to replicate the partition {replication} time(s): "
+                "The target replication factor of "
+                f"{replication} cannot be reached because only 1 broker(s) are registered.",
+            )
+        clean = {k: v for k, v in configs.items() if v is not None}
+        try:
+            TOPIC_KEYS.parse(clean, "topic")
+        except ConfigError as exc:
+            raise TopicError(ErrorCode.invalid_config, str(exc)) from None
+        if validate_only:
+            return None
+        info = self.metadata.add_topic(name, partitions, clean)
+        self.logs.create(name, range(partitions), self.log_config(info))
+        log.info("created topic %s with %d partition(s)", name, partitions)
+        return info
+
+    def auto_create(self, name: str) -> TopicInfo | None:
+        """Create on first use if auto.create.topics.enable; None when not allowed."""
+        if not self.config.get("auto.create.topics.enable"):
+            return None
+        return self.create_topic(name, -1, -1, {})
+
+    def delete_topic(self, name: str) -> None:
+        if not self.config.get("delete.topic.enable"):
+            raise TopicError(ErrorCode.topic_deletion_disabled, "Topic deletion is disabled.")
+        info = self.metadata.topics.get(name)
+        if info is None:
+            raise TopicError(ErrorCode.unknown_topic_or_partition,
+                             "This server does not host this topic-partition.")
+        del self.metadata.topics[name]
+        self.metadata.save()
+        self.logs.delete(name)
+        log.info("deleted topic %s", name)
+
+    def add_partitions(self, name: str, count: int, validate_only: bool) -> None:
+        info = self.metadata.topics.get(name)
+        if info is None:
+            raise TopicError(ErrorCode.unknown_topic_or_partition,
+                             f"The topic '{name}' does not exist.")
+        if count < info.partitions:
+            raise TopicError(ErrorCode.invalid_partitions,
+                             f"Topic currently has {info.partitions} partitions, which is higher "
+                             f"than the requested {count}.")
+        if count == info.partitions:
+            raise TopicError(ErrorCode.invalid_partitions,
+                             f"Topic already has {info.partitions} partitions.")
+        if validate_only:
+            return
+        old = info.partitions
+        info.partitions = count
+        self.metadata.save()
+        self.logs.create(name, range(old, count), self.log_config(info))
+
+    def set_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool) -> None:
+        info = self.metadata.topics.get(name)
+        if info is None:
+            raise TopicError(ErrorCode.unknown_topic_or_partition,
+                             f"The topic '{name}' does not exist.")
+        for key in configs:
+            if key not in TOPIC_KEYS:
+                raise TopicError(ErrorCode.invalid_config, str(TOPIC_KEYS.unknown(key, "topic")))
+        try:
+            TOPIC_KEYS.parse(configs, "topic")
+        except ConfigError as exc:
+            raise TopicError(ErrorCode.invalid_config, str(exc)) from None
+        if validate_only:
+            return
+        info.configs = dict(configs)
+        self.metadata.save()
+        self.logs.reconfigure(name, self.log_config(info))
+
+    def close(self) -> None:
+        self.logs.close()

@@ -1,0 +1,20 @@
+"""The `fjord` command: one entry point, a module per noun."""
+
+from __future__ import annotations
+
+import typer
+
+from fjord.cli import broker, up
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Fjord: a self-hostable, Kafka-compatible streaming platform.")
+app.command("broker", help=broker.__doc__)(broker.broker)
+app.command("up", help=up.__doc__)(up.up)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,310 @@
+"""Broker settings: the Kafka server.properties keys Fjord understands.
+
+Defaults are Kafka's, except where a single self-hosted node needs another one, and those
+are documented in docs/configuration.md: listeners bind 127.0.0.1:9092 and log.dirs is a
+directory of Fjord's own under the user's data home.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fjord.config.definitions import (
+    LONG_MAX,
+    ConfigError,
+    ConfigKey,
+    ConfigTable,
+    at_least,
+    between,
+    one_of,
+)
+
+
+def default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "fjord", "kafka-logs")
+
+
+_CLEANUP = one_of("delete", "compact")
+_TIMESTAMP_TYPE = one_of("CreateTime", "LogAppendTime")
+_COMPRESSION = one_of("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd")
+
+BROKER_KEYS = ConfigTable(
+    [
+        ConfigKey("node.id", "int", 1, "The id of this broker.", at_least(0)),
+        ConfigKey("broker.id", "int", None, "Older name of node.id.", at_least(0)),
+        ConfigKey("listeners", "list", ["PLAINTEXT://127.0.0.1:9092"], "Where the broker listens."),
+        ConfigKey("advertised.listeners", "list", None, "What clients are told to connect to."),
+        ConfigKey("listener.security.protocol.map", "string",
+                  "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT", inert=True),
+        ConfigKey("log.dirs", "list", None, "Directories holding the partition logs."),
+        ConfigKey("log.dir", "string", None, "Used when log.dirs is not set."),
+        ConfigKey("num.partitions", "int", 1, "Partitions of auto-created topics.", at_least(1)),
+        ConfigKey("default.replication.factor", "int", 1, "Replication factor of auto-created topics."),
+        ConfigKey("auto.create.topics.enable", "boolean", True, "Create topics on first use."),
+        ConfigKey("delete.topic.enable", "boolean", True, "Allow DeleteTopics."),
+        ConfigKey("log.segment.bytes", "int", 1073741824, "Roll a segment at this size.",
+                  at_least(14)),
+        ConfigKey("log.roll.ms", "long", None, "Roll a segment at this age (ms)."),
+        ConfigKey("log.roll.hours", "int", 168, "Roll a segment at this age (hours).", at_least(1)),
+        ConfigKey("log.roll.jitter.ms", "long", None),
+        ConfigKey("log.roll.jitter.hours", "int", 0),
+        ConfigKey("log.retention.ms", "long", None, "Delete segments older than this (ms)."),
+        ConfigKey("log.retention.minutes", "int", None, "Retention in minutes."),
+        ConfigKey("log.retention.hours", "int", 168, "Retention in hours."),
+        ConfigKey("log.retention.bytes", "long", -1, "Delete oldest segments past this size."),
+        ConfigKey("log.retention.check.interval.ms", "long", 300000, "How often retention runs.",
+                  at_least(1)),
+        ConfigKey("log.cleanup.policy", "list", ["delete"], "delete or compact.", _CLEANUP),
+        ConfigKey("log.cleaner.delete.retention.ms", "long", 86400000),
+        ConfigKey("log.cleaner.min.cleanable.ratio", "double", 0.5, validator=between(0, 1)),
+        ConfigKey("log.cleaner.min.compaction.lag.ms", "long", 0),
+        ConfigKey("log.cleaner.max.compaction.lag.ms", "long", LONG_MAX),
+        ConfigKey("log.cleaner.enable", "boolean", True),
+        ConfigKey("log.flush.interval.messages", "long", LONG_MAX,
+                  "fsync after this many messages; 1 makes every acknowledged write durable.",
+                  at_least(1)),
+        ConfigKey("log.flush.interval.ms", "long", None, "fsync data older than this (ms)."),
+        ConfigKey("log.flush.scheduler.interval.ms", "long", LONG_MAX),
+        ConfigKey("log.index.interval.bytes", "int", 4096, validator=at_least(0)),
+        ConfigKey("log.index.size.max.bytes", "int", 10485760, validator=at_least(4)),
+        ConfigKey("log.segment.delete.delay.ms", "long", 60000),
+        ConfigKey("log.message.timestamp.type", "string", "CreateTime", validator=_TIMESTAMP_TYPE),
+        ConfigKey("log.message.timestamp.before.max.ms", "long", LONG_MAX),
+        ConfigKey("log.message.timestamp.after.max.ms", "long", 3600000),
+        ConfigKey("log.preallocate", "boolean", False),
+        ConfigKey("log.local.retention.ms", "long", -2),
+        ConfigKey("log.local.retention.bytes", "long", -2),
+        ConfigKey("compression.type", "string", "producer", validator=_COMPRESSION),
+        ConfigKey("message.max.bytes", "int", 1048588, "Largest record batch accepted.",
+                  at_least(0)),
+        ConfigKey("socket.request.max.bytes", "int", 104857600, "Largest request accepted.",
+                  at_least(1)),
+        ConfigKey("min.insync.replicas", "int", 1, validator=at_least(1)),
+        ConfigKey("unclean.leader.election.enable", "boolean", False),
+        ConfigKey("producer.id.expiration.ms", "int", 86400000),
+        ConfigKey("transactional.id.expiration.ms", "int", 604800000),
+        ConfigKey("transaction.max.timeout.ms", "int", 900000),
+        ConfigKey("group.initial.rebalance.delay.ms", "int", 3000, validator=at_least(0)),
+        ConfigKey("group.min.session.timeout.ms", "int", 6000),
+        ConfigKey("group.max.session.timeout.ms", "int", 1800000),
+        ConfigKey("group.max.size", "int", 2147483647, validator=at_least(1)),
+        ConfigKey("offsets.retention.minutes", "int", 10080, validator=at_least(1)),
+        ConfigKey("offsets.retention.check.interval.ms", "long", 600000),
+        ConfigKey("offsets.topic.num.partitions", "int", 50, validator=at_least(1)),
+        ConfigKey("offset.metadata.max.bytes", "int", 4096),
+        ConfigKey("connections.max.idle.ms", "long", 600000),
+        ConfigKey("cluster.id", "string", None, "Fixed cluster id (else one is generated)."),
+        # Keys of a stock Kafka server.properties that mean nothing on one node: accepted so
+        # that a Kafka user's file works, reported at start-up as having no effect.
+        *(
+            ConfigKey(name, "string", None, inert=True)
+            for name in (
+                "process.roles", "controller.quorum.voters", "controller.quorum.bootstrap.servers",
+                "controller.listener.names", "inter.broker.listener.name", "num.network.threads",
+                "num.io.threads", "socket.send.buffer.bytes", "socket.receive.buffer.bytes",
+                "num.recovery.threads.per.data.dir", "offsets.topic.replication.factor",
+                "transaction.state.log.replication.factor", "transaction.state.log.min.isr",
+                "share.coordinator.state.topic.replication.factor",
+                "share.coordinator.state.topic.min.isr", "num.replica.fetchers",
+                "replica.lag.time.max.ms", "zookeeper.connect", "group.coordinator.rebalance.protocols",
+            )
+        ),
+    ]
+)
+
+
+def _timestamp_type(value: str) -> str | None:
+    return _TIMESTAMP_TYPE(value)
+
+
+# Topic-level keys and the broker key each falls back to (Kafka's synonyms).
+TOPIC_KEYS = ConfigTable(
+    [
+        ConfigKey("cleanup.policy", "list", None, validator=_CLEANUP),
+        ConfigKey("compression.type", "string", None, validator=_COMPRESSION),
+        ConfigKey("delete.retention.ms", "long", None, validator=at_least(0)),
+        ConfigKey("file.delete.delay.ms", "long", None, validator=at_least(0)),
+        ConfigKey("flush.messages", "long", None, validator=at_least(1)),
+        ConfigKey("flush.ms", "long", None, validator=at_least(0)),
+        ConfigKey("index.interval.bytes", "int", None, validator=at_least(0)),
+        ConfigKey("max.message.bytes", "int", None, validator=at_least(0)),
+        ConfigKey("max.compaction.lag.ms", "long", None, validator=at_least(1)),
+        ConfigKey("message.timestamp.type", "string", None, validator=_timestamp_type),
+        ConfigKey("message.timestamp.before.max.ms", "long", None, validator=at_least(0)),
+        ConfigKey("message.timestamp.after.max.ms", "long", None, validator=at_least(0)),
+        ConfigKey("min.cleanable.dirty.ratio", "double", None, validator=between(0, 1)),
+        ConfigKey("min.compaction.lag.ms", "long", None, validator=at_least(0)),
+        ConfigKey("min.insync.replicas", "int", None, validator=at_least(1)),
+        ConfigKey("preallocate", "boolean", None),
+        ConfigKey("retention.bytes", "long", None),
+        ConfigKey("retention.ms", "long", None, validator=at_least(-1)),
+        ConfigKey("segment.bytes", "int", None, validator=at_least(14)),
+        ConfigKey("segment.index.bytes", "int", None, validator=at_least(4)),
+        ConfigKey("segment.jitter.ms", "long", None, validator=at_least(0)),
+        ConfigKey("segment.ms", "long", None, validator=at_least(1)),
+        ConfigKey("unclean.leader.election.enable", "boolean", None),
+        ConfigKey("local.retention.ms", "long", None, validator=at_least(-2)),
+        ConfigKey("local.retention.bytes", "long", None, validator=at_least(-2)),
+        ConfigKey("remote.storage.enable", "boolean", None),
+    ]
+)
+
+TOPIC_SYNONYMS: dict[str, str | None] = {
+    "cleanup.policy": "log.cleanup.policy",
+    "compression.type": "compression.type",
+    "delete.retention.ms": "log.cleaner.delete.retention.ms",
+    "file.delete.delay.ms": "log.segment.delete.delay.ms",
+    "flush.messages": "log.flush.interval.messages",
+    "flush.ms": "log.flush.interval.ms",
+    "index.interval.bytes": "log.index.interval.bytes",
+    "max.message.bytes": "message.max.bytes",
+    "max.compaction.lag.ms": "log.cleaner.max.compaction.lag.ms",
+    "message.timestamp.type": "log.message.timestamp.type",
+    "message.timestamp.before.max.ms": "log.message.timestamp.before.max.ms",
+    "message.timestamp.after.max.ms": "log.message.timestamp.after.max.ms",
+    "min.cleanable.dirty.ratio": "log.cleaner.min.cleanable.ratio",
+    "min.compaction.lag.ms": "log.cleaner.min.compaction.lag.ms",
+    "min.insync.replicas": "min.insync.replicas",
+    "preallocate": "log.preallocate",
+    "retention.bytes": "log.retention.bytes",
+    "retention.ms": "log.retention.ms",
+    "segment.bytes": "log.segment.bytes",
+    "segment.index.bytes": "log.index.size.max.bytes",
+    "segment.jitter.ms": "log.roll.jitter.ms",
+    "segment.ms": "log.roll.ms",
+    "unclean.leader.election.enable": "unclean.leader.election.enable",
+    "local.retention.ms": "log.local.retention.ms",
+    "local.retention.bytes": "log.local.retention.bytes",
+    "remote.storage.enable": None,
+}
+
+
+@dataclass(frozen=True)
+class Listener:
+    name: str
+    host: str
+    port: int
+
+
+def parse_listener(text: str) -> Listener:
+    if "://" not in text:
+        raise ConfigError(f"Invalid listener {text!r}: expected NAME://host:port")
+    name, rest = text.split("://", 1)
+    host, _, port = rest.rpartition(":")
+    if not port.isdigit():
+        raise ConfigError(f"Invalid listener {text!r}: the port must be a number")
+    return Listener(name.upper(), host.strip("[]"), int(port))
+
+
+class BrokerConfig:
+    """The parsed, validated settings of one broker; `raw` holds only what was set."""
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        self.set: dict[str, Any] = BROKER_KEYS.parse(settings or {}, "broker")
+        self.listeners = [parse_listener(item) for item in self.get("listeners")]
+        if not self.listeners:
+            raise ConfigError("listeners is empty: set listeners=PLAINTEXT://host:port")
+        advertised = self.get("advertised.listeners")
+        self.advertised = [parse_listener(item) for item in advertised] if advertised else []
+        for listener in self.listeners:
+            if listener.name not in ("PLAINTEXT",):
+                raise ConfigError(
+                    f"Listener {listener.name} is not supported yet: use PLAINTEXT://host:port"
+                )
+
+    @property
+    def inert(self) -> list[str]:
+        return [name for name in self.set if BROKER_KEYS[name].inert]
+
+    def get(self, name: str) -> Any:
+        if name in self.set:
+            return self.set[name]
+        return BROKER_KEYS[name].default
+
+    @property
+    def node_id(self) -> int:
+        if "node.id" in self.set:
+            return int(self.set["node.id"])
+        broker_id = self.get("broker.id")
+        return int(broker_id) if broker_id is not None else int(self.get("node.id"))
+
+    @property
+    def log_dirs(self) -> list[Path]:
+        dirs = self.get("log.dirs")
+        if not dirs:
+            single = self.get("log.dir")
+            dirs = [single] if single else [default_data_dir()]
+        return [Path(os.path.expanduser(item)) for item in dirs]
+
+    def advertised_for(self, listener: Listener) -> tuple[str, int]:
+        for item in self.advertised:
+            if item.name == listener.name:
+                return item.host or "127.0.0.1", item.port
+        host = listener.host or "127.0.0.1"
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1"
+        return host, listener.port
+
+    def retention_ms(self) -> int:
+        """Kafka's precedence: log.retention.ms, then minutes, then hours."""
+        if self.get("log.retention.ms") is not None:
+            return int(self.get("log.retention.ms"))
+        if self.get("log.retention.minutes") is not None:
+            return int(self.get("log.retention.minutes")) * 60_000
+        return int(self.get("log.retention.hours")) * 3_600_000
+
+    def roll_ms(self) -> int:
+        if self.get("log.roll.ms") is not None:
+            return int(self.get("log.roll.ms"))
+        return int(self.get("log.roll.hours")) * 3_600_000
+
+    def flush_ms(self) -> int:
+        value = self.get("log.flush.interval.ms")
+        return int(value) if value is not None else int(self.get("log.flush.scheduler.interval.ms"))
+
+    def topic_default(self, topic_key: str) -> Any:
+        """The broker-level value a topic key falls back to."""
+        if topic_key == "retention.ms":
+            return self.retention_ms()
+        if topic_key == "segment.ms":
+            return self.roll_ms()
+        if topic_key == "flush.ms":
+            return self.flush_ms()
+        if topic_key == "segment.jitter.ms":
+            jitter = self.get("log.roll.jitter.ms")
+            return int(jitter) if jitter is not None else int(self.get("log.roll.jitter.hours")) * 3_600_000
+        if topic_key == "remote.storage.enable":
+            return False
+        synonym = TOPIC_SYNONYMS[topic_key]
+        assert synonym is not None
+        return self.get(synonym)
+
+    def topic_default_source(self, topic_key: str) -> tuple[str | None, bool]:
+        """(broker key, whether it was set in the file) behind a topic key's default."""
+        synonym = TOPIC_SYNONYMS.get(topic_key)
+        if synonym is None:
+            return None, False
+        for name in _precedence(synonym):
+            if name in self.set:
+                return name, True
+        return synonym, False
+
+
+def _precedence(synonym: str) -> list[str]:
+    if synonym == "log.retention.ms":
+        return ["log.retention.ms", "log.retention.minutes", "log.retention.hours"]
+    if synonym == "log.roll.ms":
+        return ["log.roll.ms", "log.roll.hours"]
+    return [synonym]
+
+
+def topic_config(broker: BrokerConfig, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Every topic key's effective value: the topic's own, else the broker's."""
+    return {
+        name: overrides[name] if name in overrides else broker.topic_default(name)
+        for name in TOPIC_KEYS.keys
+    }

@@ -1,0 +1,393 @@
+"""The log of one partition: ordered segments, offsets, retention, recovery.
+
+All methods run on the broker's event loop; they do plain file I/O against the page cache,
+which is fast enough to stay inline. Only fsync (when the flush policy asks for one) is
+pushed to a worker thread by the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fjord.protocol.records import (
+    BatchHeader,
+    batch_length_at,
+    iter_records,
+    set_base_offset,
+    set_log_append_time,
+)
+from fjord.storage.producer_state import ProducerStateTable
+from fjord.storage.segment import Segment
+
+log = logging.getLogger("fjord.storage")
+
+LONG_MAX = 2**63 - 1
+SNAPSHOT = "producer-state.json"
+
+
+@dataclass
+class LogConfig:
+    """The topic settings the log itself acts on (Kafka topic-config names in comments)."""
+
+    segment_bytes: int = 1073741824  # segment.bytes
+    segment_ms: int = 7 * 24 * 3600 * 1000  # segment.ms
+    retention_ms: int = 7 * 24 * 3600 * 1000  # retention.ms (-1: forever)
+    retention_bytes: int = -1  # retention.bytes
+    index_interval: int = 4096  # index.interval.bytes
+    flush_messages: int = LONG_MAX  # flush.messages
+    flush_ms: int = LONG_MAX  # flush.ms
+    max_message_bytes: int = 1048588  # max.message.bytes
+    log_append_time: bool = False  # message.timestamp.type=LogAppendTime
+    compact: bool = False  # cleanup.policy contains compact
+    delete: bool = True  # cleanup.policy contains delete
+
+    @classmethod
+    def from_topic(cls, config: dict[str, Any]) -> LogConfig:
+        policy = config.get("cleanup.policy") or ["delete"]
+        return cls(
+            segment_bytes=int(config["segment.bytes"]),
+            segment_ms=int(config["segment.ms"]),
+            retention_ms=int(config["retention.ms"]),
+            retention_bytes=int(config["retention.bytes"]),
+            index_interval=int(config["index.interval.bytes"]),
+            flush_messages=int(config["flush.messages"]),
+            flush_ms=int(config["flush.ms"]),
+            max_message_bytes=int(config["max.message.bytes"]),
+            log_append_time=config["message.timestamp.type"] == "LogAppendTime",
+            compact="compact" in policy,
+            delete="delete" in policy,
+        )
+
+
+class OffsetOutOfRange(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class ReadResult:
+    data: bytes
+    high_watermark: int
+    log_start_offset: int
+
+
+class PartitionLog:
+    def __init__(self, directory: Path, topic: str, partition: int, config: LogConfig) -> None:
+        self.directory = directory
+        self.topic = topic
+        self.partition = partition
+        self.config = config
+        self.segments: list[Segment] = []
+        self.log_start_offset = 0
+        self.producers = ProducerStateTable()
+        self.unflushed = 0
+        self.last_flush = time.monotonic()
+        self._waiters: set[asyncio.Future[None]] = set()
+
+    # --- opening and recovery -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path, topic: str, partition: int, config: LogConfig,
+             clean: bool, log_start_offset: int = 0) -> PartitionLog:
+        directory.mkdir(parents=True, exist_ok=True)
+        plog = cls(directory, topic, partition, config)
+        bases = sorted(int(p.stem) for p in directory.glob("*.log") if p.stem.isdigit())
+        for base in bases:
+            plog.segments.append(Segment(directory, base, config.index_interval))
+        if not plog.segments:
+            plog.segments.append(Segment(directory, log_start_offset, config.index_interval))
+        for index, segment in enumerate(plog.segments):
+            is_last = index == len(plog.segments) - 1
+            following = plog.segments[index + 1].base_offset if not is_last else None
+            if not clean or is_last or following is None or not segment.load_indexes(following):
+                truncated = segment.recover()
+                if truncated:
+                    log.warning("recovered %s-%d: cut %d bytes of torn tail from segment %d",
+                                topic, partition, truncated, segment.base_offset)
+        plog.log_start_offset = max(log_start_offset, plog.segments[0].base_offset)
+        plog._rebuild_producers()
+        return plog
+
+    def _rebuild_producers(self) -> None:
+        path = self.directory / SNAPSHOT
+        valid_to = self.producers.load(path)
+        if valid_to > self.log_end_offset:
+            self.producers = ProducerStateTable()
+            valid_to = 0
+        for segment in self.segments:
+            if segment.next_offset <= valid_to:
+                continue
+            start = segment.position_of(valid_to) if valid_to > segment.base_offset else 0
+            for _pos, header in segment.iter_headers(start):
+                if header.last_offset >= valid_to:
+                    self.producers.update(header)
+
+    # --- state --------------------------------------------------------------------------
+
+    @property
+    def active(self) -> Segment:
+        return self.segments[-1]
+
+    @property
+    def log_end_offset(self) -> int:
+        return self.active.next_offset
+
+    @property
+    def high_watermark(self) -> int:
+        return self.active.next_offset
+
+    @property
+    def size(self) -> int:
+        return sum(segment.size for segment in self.segments)
+
+    # --- appending ----------------------------------------------------------------------
+
+    def append(self, data: bytearray, headers: list[BatchHeader], now_ms: int) -> tuple[int, int]:
+        """Assign offsets and write. Returns (base offset, log append time or -1).
+
+        The caller has validated the batches and checked producer sequences.
+        """
+        base = self.log_end_offset
+        next_offset = base
+        pos = 0
+        append_time = now_ms if self.config.log_append_time else -1
+        max_ts = -1
+        for header in headers:
+            set_base_offset(data, pos, next_offset)
+            header.base_offset = next_offset
+            if append_time >= 0:
+                set_log_append_time(data, pos, header.length, append_time)
+                header.max_timestamp = append_time
+            max_ts = max(max_ts, header.max_timestamp)
+            next_offset += header.last_offset_delta + 1
+            pos += header.length
+        self._maybe_roll(len(data), now_ms, max_ts)
+        self.active.append(data, base, next_offset - 1, max_ts)
+        for header in headers:
+            self.producers.update(header)
+        self.unflushed += next_offset - base
+        self._wake()
+        return base, append_time
+
+    def needs_flush(self) -> bool:
+        if self.unflushed == 0:
+            return False
+        if self.unflushed >= self.config.flush_messages:
+            return True
+        return (time.monotonic() - self.last_flush) * 1000 >= self.config.flush_ms
+
+    def flush(self) -> None:
+        self.active.flush()
+        self.unflushed = 0
+        self.last_flush = time.monotonic()
+
+    def _maybe_roll(self, incoming: int, now_ms: int, max_ts: int) -> None:
+        active = self.active
+        if active.size == 0:
+            return
+        too_big = active.size + incoming > self.config.segment_bytes
+        too_old = (
+            active.first_batch_time >= 0
+            and now_ms - active.first_batch_time >= self.config.segment_ms
+        )
+        if too_big or too_old:
+            self.roll()
+
+    def roll(self) -> None:
+        active = self.active
+        if active.size == 0:
+            return
+        active.flush()
+        self.producers.save(self.directory / SNAPSHOT, active.next_offset)
+        self.segments.append(Segment(self.directory, active.next_offset, self.config.index_interval))
+        self.segments[-1].next_offset = active.next_offset
+
+    # --- reading ------------------------------------------------------------------------
+
+    def read(self, offset: int, max_bytes: int, whole_first: bool = True) -> ReadResult:
+        """Batches from `offset`, at most max_bytes unless the first batch alone is larger.
+
+        The cut is made at a batch boundary so clients never see a torn batch.
+        """
+        hw = self.high_watermark
+        if offset < self.log_start_offset or offset > hw:
+            raise OffsetOutOfRange(offset)
+        if offset == hw:
+            return ReadResult(b"", hw, self.log_start_offset)
+        segment = self._segment_for(offset)
+        position = segment.position_of(offset)
+        while position >= segment.size:
+            following = self._next_segment(segment)
+            if following is None:
+                return ReadResult(b"", hw, self.log_start_offset)
+            segment, position = following, 0
+        data = segment.read(position, max_bytes)
+        cut = _whole_batches(data)
+        if cut == 0 and whole_first:
+            first = _batch_size(data)
+            data = segment.read(position, first) if first > 0 else b""
+        else:
+            data = data[:cut]
+        return ReadResult(data, hw, self.log_start_offset)
+
+    def _segment_for(self, offset: int) -> Segment:
+        chosen = self.segments[0]
+        for segment in self.segments:
+            if segment.base_offset <= offset:
+                chosen = segment
+            else:
+                break
+        return chosen
+
+    def _next_segment(self, segment: Segment) -> Segment | None:
+        index = self.segments.index(segment)
+        return self.segments[index + 1] if index + 1 < len(self.segments) else None
+
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
+        """(offset, timestamp) of the first record with timestamp >= the given one."""
+        for segment in self.segments:
+            if segment.max_timestamp < timestamp:
+                continue
+            start = segment.offset_for_time(timestamp)
+            if start is None:
+                continue
+            start = max(start, self.log_start_offset)
+            position = segment.position_of(start)
+            for pos, header in segment.iter_headers(position):
+                if header.max_timestamp < timestamp or header.last_offset < self.log_start_offset:
+                    continue
+                data = segment.read(pos, header.length)
+                for record in iter_records(data):
+                    if record.offset >= self.log_start_offset and record.timestamp >= timestamp:
+                        return record.offset, record.timestamp
+        return None
+
+    def max_timestamp_offset(self) -> tuple[int, int] | None:
+        best: tuple[int, int] | None = None
+        for segment in self.segments:
+            for pos, header in segment.iter_headers():
+                if header.last_offset < self.log_start_offset:
+                    continue
+                if best is None or header.max_timestamp > best[1]:
+                    data = segment.read(pos, header.length)
+                    for record in iter_records(data):
+                        if best is None or record.timestamp > best[1]:
+                            best = (record.offset, record.timestamp)
+        return best
+
+    # --- waiting for data ---------------------------------------------------------------
+
+    def waiter(self) -> asyncio.Future[None]:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.add(future)
+        future.add_done_callback(self._waiters.discard)
+        return future
+
+    def _wake(self) -> None:
+        for future in list(self._waiters):
+            if not future.done():
+                future.set_result(None)
+
+    # --- retention ----------------------------------------------------------------------
+
+    def delete_records(self, offset: int) -> int:
+        """Move the log start offset (DeleteRecords); whole segments below it go."""
+        if offset > self.high_watermark:
+            raise OffsetOutOfRange(offset)
+        if offset > self.log_start_offset:
+            self.log_start_offset = offset
+            self._drop_below(offset)
+        return self.log_start_offset
+
+    def _drop_below(self, offset: int) -> None:
+        while len(self.segments) > 1 and self.segments[1].base_offset <= offset:
+            self.segments.pop(0).delete()
+
+    def apply_retention(self, now_ms: int) -> int:
+        """Delete segments past retention.ms / retention.bytes. Returns segments deleted."""
+        if not self.config.delete:
+            return 0
+        deleted = 0
+        retention_ms = self.config.retention_ms
+        if retention_ms >= 0:
+            while self.segments and self.segments[0].size > 0:
+                first = self.segments[0]
+                if now_ms - first.max_timestamp <= retention_ms:
+                    break
+                if len(self.segments) == 1:
+                    self.roll()  # Kafka rolls the active segment when it expires whole
+                    if len(self.segments) == 1:
+                        break
+                self._delete_first()
+                deleted += 1
+        retention_bytes = self.config.retention_bytes
+        if retention_bytes >= 0:
+            total = self.size
+            while len(self.segments) > 1 and total - self.segments[0].size >= retention_bytes:
+                total -= self.segments[0].size
+                self._delete_first()
+                deleted += 1
+        return deleted
+
+    def _delete_first(self) -> None:
+        segment = self.segments.pop(0)
+        segment.delete()
+        self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
+        log.info("retention deleted segment %d of %s-%d; log start offset now %d",
+                 segment.base_offset, self.topic, self.partition, self.log_start_offset)
+
+    # --- shutdown -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        for segment in self.segments:
+            segment.flush()
+        self.producers.save(self.directory / SNAPSHOT, self.log_end_offset)
+        for segment in self.segments:
+            segment.close()
+        self._wake()
+
+    def detach(self) -> None:
+        """Close files and release fetchers; the caller removes the directory."""
+        for segment in self.segments:
+            segment.close()
+        self._wake()
+
+
+def _whole_batches(data: bytes) -> int:
+    """Length of the prefix of `data` made of whole batches."""
+    pos = 0
+    size = len(data)
+    while True:
+        length = _batch_size(data, pos)
+        if length <= 0 or pos + length > size:
+            return pos
+        pos += length
+
+
+def _batch_size(data: bytes, pos: int = 0) -> int:
+    return batch_length_at(data, pos)
+
+
+def dir_name(topic: str, partition: int) -> str:
+    return f"{topic}-{partition}"
+
+
+def parse_dir_name(name: str) -> tuple[str, int] | None:
+    topic, _, part = name.rpartition("-")
+    if not topic or not part.isdigit():
+        return None
+    return topic, int(part)
+
+
+def disk_usage(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
+    result = {}
+    for path in paths:
+        stat = os.statvfs(path)
+        result[str(path)] = (stat.f_blocks * stat.f_frsize, stat.f_bavail * stat.f_frsize)
+    return result

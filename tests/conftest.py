@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.broker import BrokerProcess
+
+
+@pytest.fixture
+def broker_factory(tmp_path: Path) -> Iterator[object]:
+    """Start brokers with overrides; all are stopped (and checked alive) at the end."""
+    started: list[BrokerProcess] = []
+
+    def make(overrides: dict[str, str] | None = None, name: str = "data") -> BrokerProcess:
+        proc = BrokerProcess(tmp_path / name, overrides).start()
+        started.append(proc)
+        return proc
+
+    yield make
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture
+def broker(broker_factory) -> BrokerProcess:  # type: ignore[no-untyped-def]
+    return broker_factory()  # type: ignore[no-any-return]
