@@ -24,12 +24,12 @@ def test_retention_precedence_is_kafkas() -> None:
 
 
 def test_unknown_key_is_refused_with_a_hint() -> None:
-    with pytest.raises(ConfigError, match="did you mean num.partitions"):
+    with pytest.raises(ConfigError, match=r"did you mean num\.partitions"):
         BrokerConfig({"num.partition": "3"})
 
 
 def test_bad_value_is_refused() -> None:
-    with pytest.raises(ConfigError, match="num.partitions"):
+    with pytest.raises(ConfigError, match=r"num\.partitions"):
         BrokerConfig({"num.partitions": "many"})
     with pytest.raises(ConfigError, match="at least 1"):
         BrokerConfig({"num.partitions": "0"})

@@ -33,8 +33,8 @@ from kio.serial._introspect import (
 from kio.serial.readers import tz_aware_from_i64
 from kio.static.primitive import (
     TZAware,
-    i64,
     i32Timedelta,
+    i64,
     i64Timedelta,
 )
 
@@ -221,8 +221,8 @@ def _implicit(field: Any) -> Callable[[], Any]:
         return lambda: ErrorCode.none
     if kind is bool:
         return lambda: False
-    value = get_implicit_default(kind)
-    return lambda: value
+    implicit: Any = get_implicit_default(kind)
+    return lambda: implicit
 
 
 @cache

@@ -22,7 +22,7 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     for name, topic_id in wanted:
         entry: dict[str, Any] = {"name": name, "error_code": 0, "error_message": None}
         if name is None:
-            info = broker.metadata.by_id(topic_id)
+            info = broker.metadata.by_id(topic_id) if topic_id is not None else None
             if info is None:
                 entry.update(error_code=ErrorCode.unknown_topic_id, topic_id=topic_id)
                 responses.append(entry)
