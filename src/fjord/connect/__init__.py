@@ -1,0 +1,1 @@
+"""Kafka Connect-compatible runtime: connector API, worker, herders, REST, converters, transforms."""
