@@ -27,7 +27,7 @@ from fjord.protocol.codec import (
     FrameError,
     build,
     decode_request,
-    encode_response,
+    encode_response_chunks,
     parse_header,
     peek_header,
     request_class,
@@ -37,6 +37,7 @@ from fjord.protocol.codec import (
 log = logging.getLogger("fjord.broker")
 
 _SIZE = struct.Struct(">i")
+Chunks = list[bytes | bytearray | memoryview]
 API_VERSIONS = 18
 
 
@@ -127,7 +128,7 @@ class BrokerServer:
                 frame = await reader.readexactly(size)
                 response = await self._dispatch(frame, host, connection_id)
                 if response is not None:
-                    writer.write(response)
+                    writer.writelines(response)
                     await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -139,7 +140,7 @@ class BrokerServer:
             self._connections.discard(writer)
             writer.close()
 
-    async def _dispatch(self, frame: bytes, host: str, connection_id: int) -> bytes | None:
+    async def _dispatch(self, frame: bytes, host: str, connection_id: int) -> Chunks | None:
         api_key, version, correlation_id = peek_header(frame)
         entry = APIS.get(api_key)
         if entry is None:
@@ -159,14 +160,14 @@ class BrokerServer:
         if result is None:
             return None
         response_cls = response_class(api_key, version)
-        return encode_response(response_cls, correlation_id, build(response_cls, result),
-                               header_v0=api_key == API_VERSIONS)
+        return encode_response_chunks(response_cls, correlation_id, build(response_cls, result),
+                                      header_v0=api_key == API_VERSIONS)
 
-    def _unsupported_api_versions(self, correlation_id: int) -> bytes:
+    def _unsupported_api_versions(self, correlation_id: int) -> Chunks:
         cls = response_class(API_VERSIONS, 0)
         body: dict[str, Any] = {"error_code": ErrorCode.unsupported_version,
                                 "api_keys": supported_apis()}
-        return encode_response(cls, correlation_id, build(cls, body), header_v0=True)
+        return encode_response_chunks(cls, correlation_id, build(cls, body), header_v0=True)
 
 
 async def run_broker(config: BrokerConfig, ready: asyncio.Event | None = None,

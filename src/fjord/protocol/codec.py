@@ -138,19 +138,59 @@ def decode_request(cls: Any, frame: bytes, offset: int) -> Any:
     return entity
 
 
-def encode_response(cls: Any, correlation_id: int, body: Any, header_v0: bool = False) -> bytes:
-    """Size-prefixed response: header v0 or v1 (flexible adds an empty tag section)."""
-    buffer = io.BytesIO()
-    buffer.write(b"\0\0\0\0")
-    buffer.write(_I32.pack(correlation_id))
+class ChunkWriter:
+    """A write target that keeps large values by reference instead of copying them.
+
+    kio's writers call `write` once per field; record data (often megabytes) arrives as
+    one write and is kept as the caller's buffer, small fields are coalesced. The chunks
+    go to the socket with one writelines call, so a Fetch response is never copied whole
+    in Python.
+    """
+
+    __slots__ = ("_small", "chunks", "size")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes | bytearray | memoryview] = []
+        self._small = bytearray()
+        self.size = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        length = len(data)
+        self.size += length
+        if length >= 4096:
+            if self._small:
+                self.chunks.append(bytes(self._small))
+                self._small.clear()
+            self.chunks.append(data)
+        else:
+            self._small += data
+        return length
+
+    def finish(self) -> list[bytes | bytearray | memoryview]:
+        if self._small:
+            self.chunks.append(bytes(self._small))
+            self._small.clear()
+        return self.chunks
+
+
+def encode_response_chunks(cls: Any, correlation_id: int, body: Any,
+                           header_v0: bool = False) -> list[bytes | bytearray | memoryview]:
+    """Size-prefixed response as buffers: header v0, or v1 (flexible: an empty tag section)."""
+    out = ChunkWriter()
+    out.write(b"\0\0\0\0")
+    out.write(_I32.pack(correlation_id))
     if cls.__flexible__ and not header_v0:
-        buffer.write(b"\0")
-    _writer(cls)(buffer, body)
-    data = buffer.getbuffer()
-    _I32.pack_into(data, 0, len(data) - 4)
-    result = bytes(data)
-    del data
-    return result
+        out.write(b"\0")
+    _writer(cls)(out, body)
+    chunks = out.finish()
+    first = bytearray(chunks[0])
+    _I32.pack_into(first, 0, out.size - 4)
+    chunks[0] = first
+    return chunks
+
+
+def encode_response(cls: Any, correlation_id: int, body: Any, header_v0: bool = False) -> bytes:
+    return b"".join(encode_response_chunks(cls, correlation_id, body, header_v0))
 
 
 def encode_request(cls: Any, correlation_id: int, client_id: str | None, body: Any) -> bytes:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import struct
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ log = logging.getLogger("fjord.storage")
 
 LONG_MAX = 2**63 - 1
 SNAPSHOT = "producer-state.json"
+_OFFSET = struct.Struct(">q")
 
 
 @dataclass
@@ -72,7 +74,7 @@ class OffsetOutOfRange(Exception):
 
 @dataclass(slots=True)
 class ReadResult:
-    data: bytes
+    data: bytes | memoryview
     high_watermark: int
     log_start_offset: int
 
@@ -148,27 +150,37 @@ class PartitionLog:
 
     # --- appending ----------------------------------------------------------------------
 
-    def append(self, data: bytearray, headers: list[BatchHeader], now_ms: int) -> tuple[int, int]:
+    def append(self, data: bytes, headers: list[BatchHeader], now_ms: int) -> tuple[int, int]:
         """Assign offsets and write. Returns (base offset, log append time or -1).
 
-        The caller has validated the batches and checked producer sequences.
+        The caller has validated the batches and checked producer sequences. The data is
+        written as received with each batch's base offset swapped in (no copy of the
+        payload), unless LogAppendTime forces a rewrite of the header and its CRC.
         """
         base = self.log_end_offset
         next_offset = base
-        pos = 0
         append_time = now_ms if self.config.log_append_time else -1
+        buffer = bytearray(data) if append_time >= 0 else None
+        view = memoryview(data)
+        pieces: list[bytes | bytearray | memoryview] = []
+        pos = 0
         max_ts = -1
         for header in headers:
-            set_base_offset(data, pos, next_offset)
             header.base_offset = next_offset
-            if append_time >= 0:
-                set_log_append_time(data, pos, header.length, append_time)
+            if buffer is not None:
+                set_base_offset(buffer, pos, next_offset)
+                set_log_append_time(buffer, pos, header.length, append_time)
                 header.max_timestamp = append_time
+            else:
+                pieces.append(_OFFSET.pack(next_offset))
+                pieces.append(view[pos + 8 : pos + header.length])
             max_ts = max(max_ts, header.max_timestamp)
             next_offset += header.last_offset_delta + 1
             pos += header.length
+        if buffer is not None:
+            pieces = [buffer]
         self._maybe_roll(len(data), now_ms, max_ts)
-        self.active.append(data, base, next_offset - 1, max_ts)
+        self.active.append(pieces, len(data), base, next_offset - 1, max_ts)
         for header in headers:
             self.producers.update(header)
         self.unflushed += next_offset - base
@@ -231,10 +243,10 @@ class PartitionLog:
         cut = _whole_batches(data)
         if cut == 0 and whole_first:
             first = _batch_size(data)
-            data = segment.read(position, first) if first > 0 else b""
-        else:
-            data = data[:cut]
-        return ReadResult(data, hw, self.log_start_offset)
+            return ReadResult(segment.read(position, first) if first > 0 else b"", hw,
+                              self.log_start_offset)
+        return ReadResult(memoryview(data)[:cut] if cut < len(data) else data, hw,
+                          self.log_start_offset)
 
     def _segment_for(self, offset: int) -> Segment:
         chosen = self.segments[0]

@@ -139,19 +139,19 @@ class Segment:
 
     # --- writing ------------------------------------------------------------------------
 
-    def append(self, data: bytes | bytearray | memoryview, first_offset: int, last_offset: int,
-               max_timestamp: int) -> None:
+    def append(self, pieces: list[bytes | bytearray | memoryview], length: int, first_offset: int,
+               last_offset: int, max_timestamp: int) -> None:
         """Write at the end; on failure the file is cut back so no partial batch remains."""
         position = self.size
         try:
-            written = os.pwrite(self.fd, data, position)
-            if written != len(data):
-                raise OSError(28, "short write")
+            written = os.pwritev(self.fd, pieces, position)
+            if written != length:
+                raise OSError(28, f"short write ({written} of {length} bytes)")
         except OSError:
             os.ftruncate(self.fd, position)
             raise
-        self._track(first_offset, last_offset, max_timestamp, position, len(data), write_files=True)
-        self.size = position + len(data)
+        self._track(first_offset, last_offset, max_timestamp, position, length, write_files=True)
+        self.size = position + length
 
     def _track(self, first_offset: int, last_offset: int, max_timestamp: int, position: int,
                length: int, write_files: bool) -> None:

@@ -55,7 +55,7 @@ def append_partition(plog: PartitionLog, index: int, records: bytes | None,
     except ProducerFenced as exc:
         return _result(index, ErrorCode.invalid_producer_epoch, message=str(exc))
     try:
-        base, append_time = plog.append(bytearray(records), headers, now_ms)
+        base, append_time = plog.append(records, headers, now_ms)
     except OSError as exc:
         log.error("cannot write %s-%d: %s", plog.topic, index, exc)
         return _result(index, ErrorCode.kafka_storage_error, message=f"log write failed: {exc}")
