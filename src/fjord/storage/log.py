@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fjord.protocol.records import (
+    LOG_OVERHEAD,
     BatchHeader,
     batch_length_at,
     iter_records,
@@ -216,9 +217,16 @@ class PartitionLog:
         if active.size == 0:
             return
         active.flush()
-        self.producers.save(self.directory / SNAPSHOT, active.next_offset)
+        self._snapshot(active.next_offset)
         self.segments.append(Segment(self.directory, active.next_offset, self.config.index_interval))
         self.segments[-1].next_offset = active.next_offset
+
+    def _snapshot(self, offset: int) -> None:
+        """Producer state is derived from the log; a failed snapshot only costs a longer scan."""
+        try:
+            self.producers.save(self.directory / SNAPSHOT, offset)
+        except OSError as exc:
+            log.warning("cannot save producer state of %s-%d: %s", self.topic, self.partition, exc)
 
     # --- reading ------------------------------------------------------------------------
 
@@ -242,7 +250,8 @@ class PartitionLog:
         data = segment.read(position, max_bytes)
         cut = _whole_batches(data)
         if cut == 0 and whole_first:
-            first = _batch_size(data)
+            head = data if len(data) >= LOG_OVERHEAD else segment.read(position, LOG_OVERHEAD)
+            first = _batch_size(head)
             return ReadResult(segment.read(position, first) if first > 0 else b"", hw,
                               self.log_start_offset)
         return ReadResult(memoryview(data)[:cut] if cut < len(data) else data, hw,
@@ -359,7 +368,7 @@ class PartitionLog:
     def close(self) -> None:
         for segment in self.segments:
             segment.flush()
-        self.producers.save(self.directory / SNAPSHOT, self.log_end_offset)
+        self._snapshot(self.log_end_offset)
         for segment in self.segments:
             segment.close()
         self._wake()

@@ -10,8 +10,10 @@ i32; .timeindex: timestamp i64 + relative offset i32), so an operator recognises
 from __future__ import annotations
 
 import bisect
+import contextlib
 import os
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 from fjord.protocol.records import (
@@ -53,6 +55,7 @@ class Segment:
         self._bytes_since_index = 0
         self._index_fd = -1
         self._time_fd = -1
+        self._index_broken = False
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -183,10 +186,25 @@ class Segment:
         return self._time_fd
 
     def _write_index(self, offset: int, position: int) -> None:
-        os.write(self._index_file(), _INDEX_ENTRY.pack(offset - self.base_offset, position))
+        if not self._index_broken:
+            self._index_write(self._index_file, _INDEX_ENTRY.pack(offset - self.base_offset, position))
 
     def _write_time(self, stamp: int, offset: int) -> None:
-        os.write(self._time_file(), _TIME_ENTRY.pack(stamp, offset - self.base_offset))
+        if not self._index_broken:
+            self._index_write(self._time_file, _TIME_ENTRY.pack(stamp, offset - self.base_offset))
+
+    def _index_write(self, opener: Callable[[], int], entry: bytes) -> None:
+        """Index files are derived data: if one cannot be written (full disk), drop both so
+        the next start rebuilds them from the log, and keep serving from memory."""
+        try:
+            if os.write(opener(), entry) == len(entry):
+                return
+        except OSError:
+            pass
+        self._index_broken = True
+        for path in (self.index_path, self.time_path):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     def _rewrite_index_files(self) -> None:
         for fd in (self._index_fd, self._time_fd):
@@ -201,8 +219,11 @@ class Segment:
             _TIME_ENTRY.pack(stamp, off - self.base_offset)
             for stamp, off in zip(self.time_stamps, self.time_offsets, strict=True)
         )
-        self.index_path.write_bytes(index)
-        self.time_path.write_bytes(times)
+        try:
+            self.index_path.write_bytes(index)
+            self.time_path.write_bytes(times)
+        except OSError:
+            self._index_broken = True  # rebuilt again at the next start
 
     # --- reading ------------------------------------------------------------------------
 

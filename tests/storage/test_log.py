@@ -1,0 +1,178 @@
+"""The partition log against real files: offsets, reads, rolls, recovery, retention."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from fjord.protocol.records import iter_records, read_header, split_batches
+from fjord.storage.log import LogConfig, OffsetOutOfRange, PartitionLog
+from fjord.storage.producer_state import DuplicateSequence, OutOfOrderSequence, ProducerFenced
+from tests.support.batches import make_batch
+
+
+def _append(plog: PartitionLog, batch: bytes, now: int = 0) -> int:
+    headers = split_batches(batch)
+    plog.producers.check(headers[0])
+    base, _ = plog.append(batch, headers, now)
+    return base
+
+
+def _offsets(plog: PartitionLog, start: int = 0) -> list[int]:
+    """Every record offset readable from `start`, walking batch by batch."""
+    found: list[int] = []
+    offset = start
+    while offset < plog.high_watermark:
+        data = bytes(plog.read(offset, 1 << 20).data)
+        pos = 0
+        while pos < len(data):
+            found += [r.offset for r in iter_records(data, pos) if r.offset >= offset]
+            pos += read_header(data, pos).length
+        offset = found[-1] + 1
+    return found
+
+
+def _open(path: Path, clean: bool = True, **config: int) -> PartitionLog:
+    return PartitionLog.open(path, "t", 0, LogConfig(**config), clean)
+
+
+def test_offsets_are_assigned_contiguously_and_read_back(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0")
+    bases = [_append(plog, make_batch([(b"k", b"v%d" % i) for i in range(n)])) for n in (1, 5, 3)]
+    assert bases == [0, 1, 6]
+    assert plog.high_watermark == 9
+    assert _offsets(plog) == list(range(9))
+    assert _offsets(plog, 4) == list(range(4, 9))
+    with pytest.raises(OffsetOutOfRange):
+        plog.read(10, 1000)
+    assert plog.read(9, 1000).data == b""
+
+
+def test_read_returns_whole_batches_and_at_least_one(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0")
+    batch = make_batch([(None, b"x" * 1000)])
+    for _ in range(5):
+        _append(plog, batch)
+    assert len(plog.read(0, len(batch) * 2 + 10).data) == len(batch) * 2
+    assert len(plog.read(0, 10).data) == len(batch)  # KIP-74: first batch even if too big
+
+
+def test_segments_roll_by_size_with_kafka_file_names(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0", segment_bytes=3000)
+    for _ in range(10):
+        _append(plog, make_batch([(None, b"y" * 1000)]))
+    logs = sorted(p.name for p in (tmp_path / "t-0").glob("*.log"))
+    assert len(logs) >= 4
+    assert logs[0] == "00000000000000000000.log"
+    assert all(len(Path(n).stem) == 20 for n in logs)
+    assert (tmp_path / "t-0" / logs[1].replace(".log", ".index")).exists()
+    assert _offsets(plog) == list(range(10))
+
+
+def test_torn_tail_is_cut_on_unclean_open(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0")
+    for i in range(4):
+        _append(plog, make_batch([(b"k", b"v%d" % i)] * 3))
+    good_size = plog.active.size
+    # A crash in the middle of the next write leaves half a batch behind.
+    half = make_batch([(b"k", b"torn")] * 3)[:40]
+    with open(plog.active.log_path, "ab") as handle:
+        handle.write(half)
+    reopened = _open(tmp_path / "t-0", clean=False)
+    assert reopened.active.size == good_size
+    assert reopened.high_watermark == 12
+    assert _append(reopened, make_batch([(b"k", b"after")])) == 12
+    assert _offsets(reopened) == list(range(13))
+
+
+def test_corrupt_batch_in_tail_is_cut(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0")
+    _append(plog, make_batch([(b"a", b"1")]))
+    _append(plog, make_batch([(b"b", b"2")]))
+    with open(plog.active.log_path, "r+b") as handle:
+        handle.seek(-1, os.SEEK_END)
+        handle.write(b"\xff")  # flip the last byte: CRC no longer matches
+    reopened = _open(tmp_path / "t-0", clean=False)
+    assert reopened.high_watermark == 1
+
+
+def test_retention_by_bytes_moves_log_start(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0", segment_bytes=2500, retention_bytes=3000)
+    for _ in range(12):
+        _append(plog, make_batch([(None, b"z" * 1000)]))
+    deleted = plog.apply_retention(now_ms=0)
+    assert deleted > 0
+    assert plog.log_start_offset > 0
+    assert plog.size - plog.segments[0].size < 3000
+    with pytest.raises(OffsetOutOfRange):
+        plog.read(0, 100)
+    assert _offsets(plog, plog.log_start_offset)[0] == plog.log_start_offset
+
+
+def test_retention_by_time_expires_even_the_active_segment(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0", retention_ms=1000)
+    _append(plog, make_batch([(None, b"old")], timestamp=1_000))
+    assert plog.apply_retention(now_ms=1_500) == 0
+    assert plog.apply_retention(now_ms=10_000) == 1
+    assert plog.log_start_offset == 1 and plog.high_watermark == 1
+    assert _append(plog, make_batch([(None, b"new")])) == 1
+
+
+def test_timestamp_lookup_finds_first_record_at_or_after(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0", index_interval=1)
+    _append(plog, make_batch([(None, b"a")] * 3, timestamp=100))  # ts 100,101,102
+    _append(plog, make_batch([(None, b"b")] * 3, timestamp=200))  # ts 200,201,202
+    assert plog.offset_for_timestamp(101) == (1, 101)
+    assert plog.offset_for_timestamp(150) == (3, 200)
+    assert plog.offset_for_timestamp(202) == (5, 202)
+    assert plog.offset_for_timestamp(300) is None
+    assert plog.max_timestamp_offset() == (5, 202)
+
+
+def test_idempotent_producer_checks(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0")
+    first = make_batch([(None, b"1")] * 2, producer_id=7, producer_epoch=0, base_sequence=0)
+    assert _append(plog, first) == 0
+    with pytest.raises(DuplicateSequence) as dup:
+        _append(plog, first)
+    assert dup.value.base_offset == 0
+    with pytest.raises(OutOfOrderSequence):
+        _append(plog, make_batch([(None, b"gap")], producer_id=7, producer_epoch=0, base_sequence=5))
+    assert _append(plog, make_batch([(None, b"3")], producer_id=7, producer_epoch=0,
+                                    base_sequence=2)) == 2
+    assert _append(plog, make_batch([(None, b"e1")], producer_id=7, producer_epoch=1,
+                                    base_sequence=0)) == 3
+    with pytest.raises(ProducerFenced):
+        _append(plog, make_batch([(None, b"old")], producer_id=7, producer_epoch=0, base_sequence=3))
+
+
+@pytest.mark.parametrize("clean", [True, False])
+def test_producer_state_survives_reopen(tmp_path: Path, clean: bool) -> None:
+    plog = _open(tmp_path / "t-0", segment_bytes=200)
+    for seq in range(6):
+        _append(plog, make_batch([(None, b"p%d" % seq)], producer_id=9, producer_epoch=0,
+                                 base_sequence=seq))
+    if clean:
+        plog.close()
+    reopened = _open(tmp_path / "t-0", clean=clean, segment_bytes=200)
+    with pytest.raises(DuplicateSequence):
+        _append(reopened, make_batch([(None, b"p5")], producer_id=9, producer_epoch=0,
+                                     base_sequence=5))
+    with pytest.raises(OutOfOrderSequence):
+        _append(reopened, make_batch([(None, b"p8")], producer_id=9, producer_epoch=0,
+                                     base_sequence=8))
+    assert _append(reopened, make_batch([(None, b"p6")], producer_id=9, producer_epoch=0,
+                                        base_sequence=6)) == 6
+
+
+def test_clean_reopen_trusts_indexes_and_keeps_data(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0", segment_bytes=1500, index_interval=1)
+    for i in range(10):
+        _append(plog, make_batch([(b"k%d" % i, b"v" * 500)]))
+    plog.close()
+    reopened = _open(tmp_path / "t-0", segment_bytes=1500, index_interval=1)
+    assert reopened.high_watermark == 10
+    assert _offsets(reopened, 7) == [7, 8, 9]
+    assert len(reopened.segments) == len(plog.segments)
