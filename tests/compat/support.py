@@ -1,0 +1,151 @@
+"""What every client compatibility test shares: the data set, the checks, the figures.
+
+Each client test produces the same deterministic records and hands back what it read as
+`Record` tuples, so "read back exactly" means one comparison here, the same for every
+client, instead of four hand-written variants that could drift apart.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+PARTITIONS = 3
+COUNT = 100_000
+CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
+# A topic config every client alters and reads back: not a default, so a broker that
+# ignored the alter (or reported defaults) would fail the describe check.
+ALTERED_CONFIG = ("retention.ms", "123456789")
+
+
+class Record(NamedTuple):
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+    timestamp: int
+
+
+@dataclass
+class DataSet:
+    """COUNT records spread round-robin over PARTITIONS; record i has timestamp base_ts + i."""
+
+    count: int = COUNT
+    partitions: int = PARTITIONS
+    base_ts: int = field(default_factory=lambda: int(time.time() * 1000) - 3_600_000)
+    _expected: dict[int, list[Record]] | None = field(default=None, repr=False, compare=False)
+
+    def partition_of(self, i: int) -> int:
+        return i % self.partitions
+
+    def key(self, i: int) -> bytes:
+        return b"key-%06d" % i
+
+    def value(self, i: int) -> bytes:
+        # Small and compressible, but not constant: every record is distinguishable.
+        return b"value-%06d-%s" % (i, b"abcdefgh"[i % 8 :] * 3)
+
+    def headers(self, i: int) -> tuple[tuple[str, bytes], ...]:
+        return (("seq", b"%d" % i), ("origin", b"compat"))
+
+    def timestamp(self, i: int) -> int:
+        return self.base_ts + i
+
+    def items(self) -> Iterator[tuple[int, int, bytes, bytes, tuple[tuple[str, bytes], ...], int]]:
+        """(i, partition, key, value, headers, timestamp) in produce order."""
+        for i in range(self.count):
+            yield (i, self.partition_of(i), self.key(i), self.value(i), self.headers(i),
+                   self.timestamp(i))
+
+    def expected(self) -> dict[int, list[Record]]:
+        """Per partition, in order, with the offsets a fresh topic must assign."""
+        if self._expected is None:
+            result: dict[int, list[Record]] = {p: [] for p in range(self.partitions)}
+            for _i, partition, key, value, headers, ts in self.items():
+                records = result[partition]
+                records.append(Record(partition, len(records), key, value, headers, ts))
+            self._expected = result
+        return self._expected
+
+    def per_partition(self) -> dict[int, int]:
+        return {p: len(records) for p, records in self.expected().items()}
+
+    def offset_for_time(self, partition: int, ts: int) -> int:
+        """The offset ListOffsets(timestamp) must answer: first record with timestamp >= ts."""
+        for record in self.expected()[partition]:
+            if record.timestamp >= ts:
+                return record.offset
+        return -1
+
+
+def check_read_back(data: DataSet, read: list[Record]) -> None:
+    """Every record exactly once, in partition order, at the offsets assigned."""
+    got: dict[int, list[Record]] = {p: [] for p in range(data.partitions)}
+    for record in read:
+        got[record.partition].append(record)
+    expected = data.expected()
+    for partition in range(data.partitions):
+        want, have = expected[partition], got[partition]
+        assert len(have) == len(want), (
+            f"partition {partition}: read {len(have)} records, expected {len(want)}")
+        for w, h in zip(want, have, strict=True):
+            assert h == w, f"partition {partition}: expected {w}, read {h}"
+
+
+def check_offsets_for_time(data: DataSet, answers: dict[int, int], ts: int) -> None:
+    for partition in range(data.partitions):
+        assert answers[partition] == data.offset_for_time(partition, ts), (
+            f"offset for timestamp {ts} in partition {partition}: {answers[partition]}")
+
+
+CODEC_IDS = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+
+
+def stored_codecs(data_dir: Path, topic: str, partitions: int = PARTITIONS) -> set[str]:
+    """The compression codecs of the batches on disk, read from each batch's attributes.
+
+    Proves the client really compressed with the codec under test and the broker stored
+    the batch as received (a client silently falling back to none would pass otherwise).
+    """
+    names = {v: k for k, v in CODEC_IDS.items()}
+    found: set[str] = set()
+    for partition in range(partitions):
+        for segment in sorted((data_dir / f"{topic}-{partition}").glob("*.log")):
+            raw = segment.read_bytes()
+            pos = 0
+            while pos + 23 <= len(raw):
+                (length,) = struct.unpack_from(">i", raw, pos + 8)
+                (attributes,) = struct.unpack_from(">h", raw, pos + 21)
+                found.add(names[attributes & 0x7])
+                pos += 12 + length
+    return found
+
+
+def topic_name(client: str, codec: str) -> str:
+    return f"compat-{client}-{codec}-{int(time.time() * 1000) % 100000}"
+
+
+class Stopwatch:
+    """Phase timings printed with the test output (`pytest -s`), for the runtime figures."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.start = time.monotonic()
+        self.last = self.start
+        self.phases: list[tuple[str, float]] = []
+
+    def lap(self, phase: str) -> None:
+        now = time.monotonic()
+        self.phases.append((phase, now - self.last))
+        self.last = now
+
+    def report(self) -> str:
+        parts = " ".join(f"{name}={secs:.2f}s" for name, secs in self.phases)
+        line = f"[{self.label}] total={time.monotonic() - self.start:.2f}s {parts}"
+        print(line)
+        return line
