@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,10 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
-from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
-
-from tests.support.broker import BrokerProcess  # noqa: E402
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+from tests.support.broker import BrokerProcess
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -92,6 +93,26 @@ def consume_case(broker: BrokerProcess, topic: str, size: int, partitions: int, 
     return result
 
 
+def kcat_consume_case(broker: BrokerProcess, topic: str, size: int, partitions: int,
+                      count: int) -> dict:
+    """The same read through kcat (C, librdkafka): shows the broker when Python is the limit."""
+    assert broker.proc is not None
+    b0, t0 = cpu_seconds(broker.proc.pid), time.perf_counter()
+    proc = subprocess.Popen(
+        ["kcat", "-C", "-b", broker.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "",
+         "-X", "fetch.max.bytes=52428800", "-X", "max.partition.fetch.bytes=10485760",
+         "-X", "queued.max.messages.kbytes=2000000", "-X", "queued.min.messages=10000000"])
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    assert status == 0, "kcat failed"
+    return {
+        "op": "consume(kcat)", "record_bytes": size, "partitions": partitions, "records": count,
+        "mb_s": round(count * size / elapsed / 1e6, 1), "records_s": round(count / elapsed),
+        "broker_cpu_s": round(cpu_seconds(broker.proc.pid) - b0, 2),
+        "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "seconds": round(elapsed, 2),
+    }
+
+
 def latency_case(broker: BrokerProcess, topic: str, rate_mb: float = 20, seconds: float = 5) -> dict:
     size = 1000
     per_second = int(rate_mb * 1e6 / size)
@@ -142,6 +163,9 @@ def main() -> None:
                     consumed = consume_case(broker, topic, size, partitions, produced["records"])
                     results.append(consumed)
                     _show(consumed, args.json)
+                    if shutil.which("kcat"):
+                        _show(kcat_consume_case(broker, topic, size, partitions, produced["records"]),
+                              args.json)
             admin.create_topics([NewTopic("bench-latency", 1, 1)])["bench-latency"].result(10)
             _show(latency_case(broker, "bench-latency"), args.json)
         finally:
@@ -156,7 +180,7 @@ def _show(result: dict, as_json: bool) -> None:
         print(f"produce latency at {result['rate_mb_s']} MB/s (1 KB, acks=all): "
               f"p50 {result['p50_ms']} ms  p99 {result['p99_ms']} ms", flush=True)
         return
-    print(f"{result['op']:8} {result['record_bytes']:5d} B x{result['partitions']} partitions: "
+    print(f"{result['op']:13} {result['record_bytes']:5d} B x{result['partitions']} partitions: "
           f"{result['mb_s']:7.1f} MB/s {result['records_s']:9d} rec/s  "
           f"(broker cpu {result['broker_cpu_s']}s, client cpu {result['client_cpu_s']}s, "
           f"wall {result['seconds']}s)", flush=True)
