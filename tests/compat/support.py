@@ -85,12 +85,15 @@ class DataSet:
 
 def check_read_back(data: DataSet, read: list[Record]) -> None:
     """Every record exactly once, in partition order, at the offsets assigned."""
-    got: dict[int, list[Record]] = {p: [] for p in range(data.partitions)}
+    check_records(data.expected(), read)
+
+
+def check_records(expected: dict[int, list[Record]], read: list[Record]) -> None:
+    got: dict[int, list[Record]] = {p: [] for p in expected}
     for record in read:
         got[record.partition].append(record)
-    expected = data.expected()
-    for partition in range(data.partitions):
-        want, have = expected[partition], got[partition]
+    for partition, want in expected.items():
+        have = got[partition]
         assert len(have) == len(want), (
             f"partition {partition}: read {len(have)} records, expected {len(want)}")
         for w, h in zip(want, have, strict=True):
