@@ -33,6 +33,7 @@ from fjord.protocol.codec import (
     request_class,
     response_class,
 )
+from fjord.storage import cleaner
 
 log = logging.getLogger("fjord.broker")
 
@@ -67,6 +68,8 @@ class BrokerServer:
                      server.sockets[0].getsockname()[1])
         self._tasks.append(asyncio.create_task(self._retention_loop()))
         self._tasks.append(asyncio.create_task(self._flush_loop()))
+        if self.config.get("log.cleaner.enable"):
+            self._tasks.append(asyncio.create_task(self._cleaner_loop()))
 
     async def close(self) -> None:
         for server in self._servers:
@@ -96,6 +99,29 @@ class BrokerServer:
                     log.error("retention failed for %s-%d: %s", plog.topic, plog.partition, exc)
             if deleted:
                 self.state.logs.checkpoint_starts()
+
+    async def _cleaner_loop(self) -> None:
+        """Compact partitions of cleanup.policy=compact topics whose dirty ratio is due."""
+        backoff = int(self.config.get("log.cleaner.backoff.ms")) / 1000
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(backoff)
+            for plog in list(self.state.logs.logs.values()):
+                config = plog.config
+                if not config.compact or len(plog.segments) < 2:
+                    continue
+                if cleaner.dirty_ratio(plog, plog.cleaned_upto) < config.min_cleanable_ratio:
+                    continue
+                now = int(time.time() * 1000)
+                try:
+                    planned = await loop.run_in_executor(
+                        None, cleaner.plan, plog, now, config.delete_retention_ms,
+                        config.min_compaction_lag_ms)
+                except (OSError, ValueError) as exc:
+                    log.error("compaction of %s-%d failed: %s", plog.topic, plog.partition, exc)
+                    continue
+                if planned is not None and cleaner.swap(planned):
+                    plog.cleaned_upto = plog.active.base_offset
 
     async def _flush_loop(self) -> None:
         """flush.ms: fsync partitions whose oldest unflushed write is older than that."""

@@ -64,6 +64,8 @@ BROKER_KEYS = ConfigTable(
         ConfigKey("log.cleaner.min.compaction.lag.ms", "long", 0),
         ConfigKey("log.cleaner.max.compaction.lag.ms", "long", LONG_MAX),
         ConfigKey("log.cleaner.enable", "boolean", True),
+        ConfigKey("log.cleaner.backoff.ms", "long", 15000, "Pause between compaction passes.",
+                  at_least(0)),
         ConfigKey("log.flush.interval.messages", "long", LONG_MAX,
                   "fsync after this many messages; 1 makes every acknowledged write durable.",
                   at_least(1)),

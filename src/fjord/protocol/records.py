@@ -225,3 +225,49 @@ def iter_records(data: bytes, pos: int = 0) -> Iterator[Record]:
         if header.attributes & TIMESTAMP_TYPE_BIT:
             timestamp = header.max_timestamp
         yield Record(header.base_offset + off_delta, timestamp, key, value, headers)
+
+
+# --- encoding records (compaction rewrites batches) -------------------------------------
+
+
+def _zigzag(value: int) -> bytes:
+    value = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if not value:
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)
+
+
+def _blob(data: bytes | None) -> bytes:
+    return _zigzag(-1) if data is None else _zigzag(len(data)) + data
+
+
+def encode_batch(records: list[Record], *, attributes: int = 0, producer_id: int = NO_PRODUCER_ID,
+                 producer_epoch: int = -1, base_sequence: int = -1) -> bytes:
+    """An uncompressed v2 batch holding `records` at their own offsets and timestamps.
+
+    Offsets need not be contiguous (compaction leaves gaps), so the record count can be
+    smaller than lastOffsetDelta + 1, exactly as in a batch Kafka's cleaner wrote.
+    """
+    base_offset = records[0].offset
+    base_ts = min(r.timestamp for r in records)
+    body = bytearray()
+    for record in records:
+        rec = bytearray(b"\0")
+        rec += _zigzag(record.timestamp - base_ts) + _zigzag(record.offset - base_offset)
+        rec += _blob(record.key) + _blob(record.value) + _zigzag(len(record.headers))
+        for name, value in record.headers:
+            rec += _blob(name.encode()) + _blob(value)
+        body += _zigzag(len(rec)) + rec
+    attrs = attributes & ~COMPRESSION_MASK
+    max_ts = max(r.timestamp for r in records)
+    after_crc = struct.pack(
+        ">hiqqqhii", attrs, records[-1].offset - base_offset, base_ts, max_ts, producer_id,
+        producer_epoch, base_sequence, len(records),
+    ) + bytes(body)
+    length = 4 + 1 + 4 + len(after_crc)
+    return struct.pack(">qiibI", base_offset, length, 0, 2, crc32c.crc32c(after_crc)) + after_crc

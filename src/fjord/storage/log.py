@@ -50,6 +50,9 @@ class LogConfig:
     log_append_time: bool = False  # message.timestamp.type=LogAppendTime
     compact: bool = False  # cleanup.policy contains compact
     delete: bool = True  # cleanup.policy contains delete
+    delete_retention_ms: int = 86_400_000  # delete.retention.ms: how long tombstones stay
+    min_compaction_lag_ms: int = 0  # min.compaction.lag.ms
+    min_cleanable_ratio: float = 0.5  # min.cleanable.dirty.ratio
 
     @classmethod
     def from_topic(cls, config: dict[str, Any]) -> LogConfig:
@@ -66,6 +69,9 @@ class LogConfig:
             log_append_time=config["message.timestamp.type"] == "LogAppendTime",
             compact="compact" in policy,
             delete="delete" in policy,
+            delete_retention_ms=int(config["delete.retention.ms"]),
+            min_compaction_lag_ms=int(config["min.compaction.lag.ms"]),
+            min_cleanable_ratio=float(config["min.cleanable.dirty.ratio"]),
         )
 
 
@@ -91,6 +97,7 @@ class PartitionLog:
         self.producers = ProducerStateTable()
         self.unflushed = 0
         self.last_flush = time.monotonic()
+        self.cleaned_upto = 0  # offsets below this were compacted in this process's lifetime
         self._waiters: set[asyncio.Future[None]] = set()
 
     # --- opening and recovery -----------------------------------------------------------

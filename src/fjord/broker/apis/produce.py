@@ -17,7 +17,13 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
-from fjord.protocol.records import CorruptBatch, UnsupportedMagic, split_batches
+from fjord.protocol.records import (
+    BatchHeader,
+    CorruptBatch,
+    UnsupportedMagic,
+    iter_records,
+    split_batches,
+)
 from fjord.storage.log import PartitionLog
 from fjord.storage.producer_state import DuplicateSequence, OutOfOrderSequence, ProducerFenced
 
@@ -28,6 +34,16 @@ def _result(index: int, code: ErrorCode, base: int = -1, start: int = -1,
             message: str | None = None, append_time: int = -1) -> dict[str, Any]:
     return {"index": index, "error_code": code, "base_offset": base, "log_append_time": append_time,
             "log_start_offset": start, "record_errors": [], "error_message": message}
+
+
+def _has_null_key(records: bytes, headers: list[BatchHeader]) -> bool:
+    """Compacted topics need keys (Kafka refuses keyless records with INVALID_RECORD)."""
+    pos = 0
+    for header in headers:
+        if any(record.key is None for record in iter_records(records, pos)):
+            return True
+        pos += header.length
+    return False
 
 
 def append_partition(plog: PartitionLog, index: int, records: bytes | None,
@@ -46,6 +62,9 @@ def append_partition(plog: PartitionLog, index: int, records: bytes | None,
             return _result(index, ErrorCode.message_too_large,
                            message=f"batch of {header.length} bytes exceeds max.message.bytes="
                                    f"{plog.config.max_message_bytes}")
+    if plog.config.compact and _has_null_key(records, headers):
+        return _result(index, ErrorCode.invalid_record,
+                       message="Compacted topic cannot accept message without key.")
     try:
         plog.producers.check(headers[0])
     except DuplicateSequence as dup:
