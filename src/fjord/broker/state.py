@@ -14,6 +14,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
 from fjord.config.definitions import ConfigError
+from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
 from fjord.metadata.store import MetadataStore, TopicInfo
 from fjord.storage.log import LogConfig, PartitionLog
@@ -60,6 +61,7 @@ class BrokerState:
         self.host, self.port = "127.0.0.1", 9092  # set by the server once it is bound
         # Extension point for later layers (group coordinator, ...): name -> object.
         self.services: dict[str, Any] = {}
+        self.services["groups"] = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
 
     # --- config -------------------------------------------------------------------------
 

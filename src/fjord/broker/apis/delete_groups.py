@@ -1,0 +1,16 @@
+"""DeleteGroups (42): remove empty groups and their committed offsets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fjord.broker.context import RequestContext
+from fjord.broker.groups import coordinator
+from fjord.broker.registry import api
+
+
+@api(42, "DeleteGroups", 0, 2)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    groups = coordinator(ctx)
+    return {"results": [{"group_id": name, "error_code": groups.delete(name)}
+                        for name in request.groups_names]}

@@ -1,0 +1,35 @@
+"""FindCoordinator (10): this broker coordinates every group (and transactional id).
+
+v4+ batches keys (KIP-699) and answers one entry per key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+
+GROUP, TRANSACTION = 0, 1
+
+
+def _entry(ctx: RequestContext, key: str, key_type: int) -> dict[str, Any]:
+    broker = ctx.broker
+    if key_type not in (GROUP, TRANSACTION):
+        return {"key": key, "error_code": ErrorCode.invalid_request,
+                "error_message": f"unsupported key type {key_type}",
+                "node_id": -1, "host": "", "port": -1}
+    return {"key": key, "error_code": ErrorCode.none, "error_message": None,
+            "node_id": broker.node_id, "host": broker.host, "port": broker.port}
+
+
+@api(10, "FindCoordinator", 0, 6)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    key_type = int(getattr(request, "key_type", GROUP))
+    if ctx.api_version >= 4:
+        return {"coordinators": [_entry(ctx, key, key_type) for key in request.coordinator_keys]}
+    entry = _entry(ctx, request.key, key_type)
+    entry.pop("key")
+    return entry

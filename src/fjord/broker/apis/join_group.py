@@ -1,0 +1,39 @@
+"""JoinGroup (11): join or rejoin a group; answered when the rebalance completes.
+
+v4+ clients get MEMBER_ID_REQUIRED with a fresh member id on their first join (KIP-394),
+so a client that dies before learning its id cannot leave a ghost member behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fjord.broker.context import RequestContext
+from fjord.broker.groups import coordinator, millis
+from fjord.broker.registry import api
+
+
+@api(11, "JoinGroup", 0, 9)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    session = millis(request.session_timeout)
+    rebalance = millis(getattr(request, "rebalance_timeout", session))
+    if rebalance < 0:
+        rebalance = session
+    result = await coordinator(ctx).join(
+        group_id=request.group_id,
+        member_id=request.member_id,
+        instance_id=getattr(request, "group_instance_id", None),
+        session_ms=session,
+        rebalance_ms=rebalance,
+        protocol_type=request.protocol_type,
+        protocols=[(p.name, p.metadata) for p in request.protocols],
+        client_id=ctx.client_id or "",
+        client_host=f"/{ctx.client_host}",
+        require_known_member_id=ctx.api_version >= 4,
+    )
+    result.setdefault("generation_id", -1)
+    result.setdefault("leader", "")
+    result.setdefault("members", [])
+    if result.get("protocol_name") is None and ctx.api_version < 7:
+        result["protocol_name"] = ""  # not nullable before v7
+    return result

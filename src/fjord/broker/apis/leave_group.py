@@ -1,0 +1,29 @@
+"""LeaveGroup (13): members leave at once instead of waiting out their session.
+
+v3+ takes a batch of members, static ones by group.instance.id (KIP-345).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.groups import coordinator
+from fjord.broker.registry import api
+
+
+@api(13, "LeaveGroup", 0, 5)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    groups = coordinator(ctx)
+    if ctx.api_version < 3:
+        (code,) = groups.leave(request.group_id, [(request.member_id, None)])
+        return {"error_code": code}
+    leaving = [(m.member_id, m.group_instance_id) for m in request.members]
+    codes = groups.leave(request.group_id, leaving)
+    return {
+        "error_code": ErrorCode.none,
+        "members": [{"member_id": mid, "group_instance_id": iid, "error_code": code}
+                    for (mid, iid), code in zip(leaving, codes, strict=True)],
+    }

@@ -1,0 +1,26 @@
+"""ListGroups (16): every group this coordinator knows, filtered by state (v4+) and type (v5+)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.groups import coordinator
+from fjord.broker.registry import api
+
+CLASSIC = "classic"
+
+
+@api(16, "ListGroups", 0, 5)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    types = {t.lower() for t in getattr(request, "types_filter", ())}
+    if types and CLASSIC not in types:
+        return {"error_code": ErrorCode.none, "groups": []}
+    groups = coordinator(ctx).list_groups(getattr(request, "states_filter", ()))
+    return {"error_code": ErrorCode.none, "groups": [
+        {"group_id": g.group_id, "protocol_type": g.protocol_type or "",
+         "group_state": g.state.value, "group_type": CLASSIC}
+        for g in groups
+    ]}

@@ -1,0 +1,77 @@
+"""OffsetCommit (8): committed offsets go to `__consumer_offsets` before they are acknowledged.
+
+Served from v2 (KIP-896 dropped v0-1); v10 names topics by id. A commit with generation -1
+and no member id is the "simple" commit of an assign()-mode consumer or an admin tool,
+accepted while the group has no active members, as Kafka does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.groups import coordinator
+from fjord.broker.registry import api
+from fjord.coordinator.groups import GroupError
+from fjord.coordinator.offsets import CommittedOffset
+
+log = logging.getLogger("fjord.coordinator")
+
+
+@api(8, "OffsetCommit", 2, 10)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    groups = coordinator(ctx)
+    broker = ctx.broker
+    group_error = ErrorCode.none
+    try:
+        groups.validate_commit(request.group_id, request.generation_id_or_member_epoch,
+                               request.member_id, getattr(request, "group_instance_id", None),
+                               ctx.api_version)
+    except GroupError as exc:
+        group_error = exc.code
+    now = int(time.time() * 1000)
+    entries: dict[tuple[str, int], CommittedOffset] = {}
+    answers: list[tuple[dict[str, Any], list[tuple[dict[str, Any], tuple[str, int] | None]]]] = []
+    for topic in request.topics:
+        name = getattr(topic, "name", None)
+        topic_id = getattr(topic, "topic_id", None)
+        if name is not None:
+            info = broker.metadata.topics.get(name)
+        else:
+            info = broker.metadata.by_id(topic_id) if topic_id is not None else None
+        item: dict[str, Any] = {"name": name or (info.name if info else ""), "topic_id": topic_id}
+        rows: list[tuple[dict[str, Any], tuple[str, int] | None]] = []
+        for part in topic.partitions:
+            row: dict[str, Any] = {"partition_index": part.partition_index, "error_code": group_error}
+            key = None
+            if group_error == ErrorCode.none:
+                metadata = part.committed_metadata or ""
+                if info is None or not 0 <= part.partition_index < info.partitions:
+                    row["error_code"] = (ErrorCode.unknown_topic_id if name is None
+                                         else ErrorCode.unknown_topic_or_partition)
+                elif len(metadata.encode()) > groups.metadata_max:
+                    row["error_code"] = ErrorCode.offset_metadata_too_large
+                else:
+                    key = (info.name, part.partition_index)
+                    entries[key] = CommittedOffset(
+                        part.committed_offset, getattr(part, "committed_leader_epoch", -1),
+                        metadata, now)
+            rows.append((row, key))
+        answers.append((item, rows))
+    if entries:
+        try:
+            plog = groups.commit(request.group_id, entries)
+            if plog.needs_flush():
+                await asyncio.get_running_loop().run_in_executor(None, plog.flush)
+        except OSError as exc:
+            log.error("group %s: offset commit failed: %s", request.group_id, exc)
+            for _item, rows in answers:
+                for row, key in rows:
+                    if key is not None:
+                        row["error_code"] = ErrorCode.coordinator_not_available
+    return {"topics": [{**item, "partitions": [row for row, _ in rows]} for item, rows in answers]}

@@ -1,0 +1,32 @@
+"""OffsetDelete (47): drop committed offsets of partitions the group no longer consumes.
+
+Refused per partition with GROUP_SUBSCRIBED_TO_TOPIC while an active member subscribes to
+the topic (KIP-496).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.groups import coordinator
+from fjord.broker.registry import api
+
+
+@api(47, "OffsetDelete", 0, 0)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    keys = [(t.name, p.partition_index) for t in request.topics for p in t.partitions]
+    try:
+        code, results = coordinator(ctx).delete_offsets(request.group_id, keys)
+    except OSError:
+        code, results = ErrorCode.coordinator_not_available, {}
+    if code != ErrorCode.none:
+        return {"error_code": code, "topics": []}
+    return {"error_code": ErrorCode.none, "topics": [
+        {"name": t.name, "partitions": [
+            {"partition_index": p.partition_index, "error_code": results[(t.name, p.partition_index)]}
+            for p in t.partitions]}
+        for t in request.topics
+    ]}

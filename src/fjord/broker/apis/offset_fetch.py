@@ -1,0 +1,63 @@
+"""OffsetFetch (9): committed offsets of a group; topics=null means all of the group's.
+
+v1-7 ask for one group, v8+ for a batch of groups (KIP-709), v10 names topics by id.
+A partition without a committed offset answers -1, as Kafka does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.groups import coordinator
+from fjord.broker.registry import api
+from fjord.broker.state import BrokerState
+
+
+def _partition(index: int, found: Any) -> dict[str, Any]:
+    if found is None:
+        return {"partition_index": index, "committed_offset": -1, "committed_leader_epoch": -1,
+                "metadata": "", "error_code": ErrorCode.none}
+    return {"partition_index": index, "committed_offset": found.offset,
+            "committed_leader_epoch": found.leader_epoch, "metadata": found.metadata,
+            "error_code": ErrorCode.none}
+
+
+def _group_topics(ctx: RequestContext, group_id: str, topics: Any) -> list[dict[str, Any]]:
+    broker: BrokerState = ctx.broker
+    committed = coordinator(ctx).fetch(group_id)
+    answer = []
+    if topics is None:
+        by_topic: dict[str, list[int]] = {}
+        for topic_name, partition in sorted(committed):
+            by_topic.setdefault(topic_name, []).append(partition)
+        for topic_name, partitions in by_topic.items():
+            found = broker.metadata.topics.get(topic_name)
+            answer.append({"name": topic_name, "topic_id": found.topic_id if found else None,
+                           "partitions": [_partition(p, committed[(topic_name, p)])
+                                          for p in partitions]})
+        return answer
+    for topic in topics:
+        topic_id = getattr(topic, "topic_id", None)
+        name: str = getattr(topic, "name", None) or ""
+        if topic_id is not None and not name:
+            info = broker.metadata.by_id(topic_id)
+            name = info.name if info else ""
+        answer.append({"name": name, "topic_id": topic_id,
+                       "partitions": [_partition(p, committed.get((name, p)))
+                                      for p in topic.partition_indexes]})
+    return answer
+
+
+@api(9, "OffsetFetch", 1, 10)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    if ctx.api_version < 8:
+        return {"topics": _group_topics(ctx, request.group_id, request.topics),
+                "error_code": ErrorCode.none}
+    return {"groups": [
+        {"group_id": group.group_id, "error_code": ErrorCode.none,
+         "topics": _group_topics(ctx, group.group_id, group.topics)}
+        for group in request.groups
+    ]}

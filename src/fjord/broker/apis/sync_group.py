@@ -1,0 +1,24 @@
+"""SyncGroup (14): the leader hands in the assignments; every member gets its own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fjord.broker.context import RequestContext
+from fjord.broker.groups import coordinator
+from fjord.broker.registry import api
+
+
+@api(14, "SyncGroup", 0, 5)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    result = await coordinator(ctx).sync(
+        group_id=request.group_id,
+        generation=request.generation_id,
+        member_id=request.member_id,
+        instance_id=getattr(request, "group_instance_id", None),
+        protocol_type=getattr(request, "protocol_type", None),
+        protocol_name=getattr(request, "protocol_name", None),
+        assignments={a.member_id: a.assignment for a in request.assignments},
+    )
+    result.setdefault("assignment", b"")
+    return result
