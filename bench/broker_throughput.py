@@ -11,6 +11,7 @@ this 2-core machine. Then p50/p99 produce latency at a fixed 20 MB/s.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import shutil
@@ -93,6 +94,31 @@ def consume_case(broker: BrokerProcess, topic: str, size: int, partitions: int, 
     return result
 
 
+def kcat_produce_case(broker: BrokerProcess, topic: str, size: int, partitions: int,
+                      total_mb: int, workdir: Path) -> dict:
+    """Produce through kcat (C, librdkafka) from a file of `size`-byte lines, acks=all."""
+    count = total_mb * 1_000_000 // size
+    lines = workdir / f"lines-{size}.txt"
+    if not lines.exists():
+        line = base64.b64encode(os.urandom(size))[:size] + b"\n"
+        lines.write_bytes(line * count)
+    assert broker.proc is not None
+    b0, t0 = cpu_seconds(broker.proc.pid), time.perf_counter()
+    proc = subprocess.Popen(
+        ["kcat", "-P", "-b", broker.bootstrap, "-t", topic, "-l", "-X", "linger.ms=5",
+         "-X", "batch.size=1000000", "-X", "queue.buffering.max.kbytes=2000000",
+         "-X", "acks=all", str(lines)])
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    assert status == 0, "kcat failed"
+    return {
+        "op": "produce(kcat)", "record_bytes": size, "partitions": partitions, "records": count,
+        "mb_s": round(count * size / elapsed / 1e6, 1), "records_s": round(count / elapsed),
+        "broker_cpu_s": round(cpu_seconds(broker.proc.pid) - b0, 2),
+        "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "seconds": round(elapsed, 2),
+    }
+
+
 def kcat_consume_case(broker: BrokerProcess, topic: str, size: int, partitions: int,
                       count: int) -> dict:
     """The same read through kcat (C, librdkafka): shows the broker when Python is the limit."""
@@ -165,6 +191,10 @@ def main() -> None:
                     _show(consumed, args.json)
                     if shutil.which("kcat"):
                         _show(kcat_consume_case(broker, topic, size, partitions, produced["records"]),
+                              args.json)
+                        ktopic = f"{topic}-kcat"
+                        admin.create_topics([NewTopic(ktopic, partitions, 1)])[ktopic].result(10)
+                        _show(kcat_produce_case(broker, ktopic, size, partitions, args.mb, Path(tmp)),
                               args.json)
             admin.create_topics([NewTopic("bench-latency", 1, 1)])["bench-latency"].result(10)
             _show(latency_case(broker, "bench-latency"), args.json)
