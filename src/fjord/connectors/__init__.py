@@ -1,0 +1,1 @@
+"""Built-in Connect connectors, one package each (file, objectstore, ...)."""

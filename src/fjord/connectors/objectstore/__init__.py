@@ -1,0 +1,3 @@
+"""Object-storage connectors: a sink that backs topics up to S3-compatible stores or a local
+folder, and a source that restores them. The storage interface (`store`) is shared by both
+and by the `fjord backup` CLI."""
