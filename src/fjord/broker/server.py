@@ -47,6 +47,7 @@ class BrokerServer:
         self.config = config
         self.state = BrokerState(config)
         self.max_request = int(config.get("socket.request.max.bytes"))
+        self.idle_seconds = int(config.get("connections.max.idle.ms")) / 1000
         self._servers: list[asyncio.Server] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._connections: set[asyncio.StreamWriter] = set()
@@ -147,7 +148,12 @@ class BrokerServer:
         self._connections.add(writer)
         try:
             while True:
-                head = await reader.readexactly(4)
+                try:
+                    async with asyncio.timeout(self.idle_seconds):
+                        head = await reader.readexactly(4)
+                except TimeoutError:
+                    log.debug("closing idle connection from %s", host)
+                    return
                 (size,) = _SIZE.unpack(head)
                 if size < 0 or size > self.max_request:
                     log.warning(

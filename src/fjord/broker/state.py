@@ -104,8 +104,12 @@ class BrokerState:
             raise TopicError(ErrorCode.invalid_config, str(exc)) from None
         if validate_only:
             return None
-        info = self.metadata.add_topic(name, partitions, clean)
-        self.logs.create(name, range(partitions), self.log_config(info))
+        try:
+            info = self.metadata.add_topic(name, partitions, clean)
+            self.logs.create(name, range(partitions), self.log_config(info))
+        except OSError as exc:
+            log.error("cannot create topic %s: %s", name, exc)
+            raise TopicError(ErrorCode.kafka_storage_error, f"Cannot create topic: {exc}") from None
         log.info("created topic %s with %d partition(s)", name, partitions)
         return info
 

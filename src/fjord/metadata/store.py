@@ -93,7 +93,11 @@ class MetadataStore:
                   internal: bool = False) -> TopicInfo:
         info = TopicInfo(name, uuid.uuid4(), partitions, dict(configs), internal)
         self.topics[name] = info
-        self.save()
+        try:
+            self.save()
+        except OSError:
+            del self.topics[name]  # memory and disk must agree
+            raise
         return info
 
     def allocate_producer_ids(self, count: int = 1) -> int:
