@@ -1,0 +1,37 @@
+"""Run Kafka Connect workers: `fjord connect standalone|distributed worker.properties ...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fjord.config.properties import parse_overrides
+from fjord.observability.logging import setup_logging
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+@app.command("standalone")
+def standalone(
+    worker: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                  help="Worker config (connect-standalone.properties)."),
+    connectors: list[Path] = typer.Argument(None, help="Connector .properties or .json files."),
+    override: list[str] = typer.Option([], "--override", help="key=value worker setting."),
+) -> None:
+    """One worker; offsets in offset.storage.file.filename; connectors from the given files."""
+    from fjord.connect.runtime import run_standalone
+    setup_logging()
+    run_standalone(worker, list(connectors or []), parse_overrides(override))
+
+
+@app.command("distributed")
+def distributed(
+    worker: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                  help="Worker config (connect-distributed.properties)."),
+    override: list[str] = typer.Option([], "--override", help="key=value worker setting."),
+) -> None:
+    """A worker of the Connect cluster named by group.id; state in the three internal topics."""
+    from fjord.connect.runtime import run_distributed
+    setup_logging()
+    run_distributed(worker, parse_overrides(override))
