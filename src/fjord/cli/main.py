@@ -10,6 +10,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Fjord: a self-hostable, Kafka-compatible streaming platform.")
 app.command("broker", help=broker.__doc__)(broker.broker)
 app.command("up", help=up.__doc__)(up.up)
+app.add_typer(__import__("fjord.cli.connect", fromlist=["app"]).app, name="connect")
 
 
 def main() -> None:
