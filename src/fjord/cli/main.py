@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from fjord.cli import broker, up
+from fjord.cli import broker, connect, up
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Fjord: a self-hostable, Kafka-compatible streaming platform.")
 app.command("broker", help=broker.__doc__)(broker.broker)
 app.command("up", help=up.__doc__)(up.up)
-app.add_typer(__import__("fjord.cli.connect", fromlist=["app"]).app, name="connect")
+app.add_typer(connect.app, name="connect")
 
 
 def main() -> None:
