@@ -1,0 +1,280 @@
+"""Consumer groups, as kafka-consumer-groups.sh shows them: `fjord groups list|describe|reset-offsets|delete`.
+
+It is a plain Kafka admin client (confluent-kafka's AdminClient) so it works the same
+against Fjord or any Kafka cluster, and never reaches into broker internals. The columns
+and messages follow kafka-consumer-groups.sh so its users can read (and parse) the output.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="List, describe, reset and delete consumer groups.")
+
+BOOTSTRAP = typer.Option("127.0.0.1:9092", "--bootstrap-server", help="host:port of a broker.")
+TIMEOUT = 15.0
+INACTIVE = {"EMPTY", "DEAD", "UNKNOWN"}
+
+
+def _admin(bootstrap: str) -> AdminClient:
+    return AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000})
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Left-aligned columns separated by spaces, as kafka-consumer-groups.sh prints them."""
+    cells = [list(header)] + [["-" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        typer.echo(" ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+
+
+def _state_name(state: Any) -> str:
+    return str(getattr(state, "name", state)).upper()
+
+
+def _pretty_state(state: Any) -> str:
+    names = {"PREPARING_REBALANCE": "PreparingRebalance", "COMPLETING_REBALANCE": "CompletingRebalance"}
+    raw = _state_name(state)
+    return names.get(raw, raw.capitalize())
+
+
+# --- reading a group ---------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    topic: str
+    partition: int
+    current: int | None
+    end: int | None
+    consumer: str | None = None
+    host: str | None = None
+    client: str | None = None
+
+    @property
+    def lag(self) -> int | None:
+        if self.current is None or self.end is None:
+            return None
+        return max(self.end - self.current, 0)
+
+
+def describe_group(admin: AdminClient, group: str) -> tuple[Any, list[Row]]:
+    try:
+        description = admin.describe_consumer_groups([group], request_timeout=TIMEOUT)[group].result()
+        offsets = admin.list_consumer_group_offsets(
+            [ConsumerGroupTopicPartitions(group)], request_timeout=TIMEOUT)[group].result()
+    except KafkaException as exc:
+        _fail(f"cannot describe group {group}: {exc.args[0]}")
+        raise
+    committed = {(tp.topic, tp.partition): tp.offset for tp in offsets.topic_partitions
+                 if tp.offset >= 0}
+    owners: dict[tuple[str, int], Any] = {}
+    for member in description.members:
+        for tp in member.assignment.topic_partitions:
+            owners[(tp.topic, tp.partition)] = member
+    keys = sorted(set(committed) | set(owners))
+    ends = log_end_offsets(admin, keys)
+    rows = []
+    for key in keys:
+        member = owners.get(key)
+        rows.append(Row(key[0], key[1], committed.get(key), ends.get(key),
+                        member.member_id if member else None,
+                        member.host if member else None,
+                        member.client_id if member else None))
+    return description, rows
+
+
+def _list_offsets(admin: AdminClient, keys: list[tuple[str, int]],
+                  spec: OffsetSpec) -> dict[tuple[str, int], int]:
+    if not keys:
+        return {}
+    request = {TopicPartition(t, p): spec for t, p in keys}
+    futures = admin.list_offsets(request, request_timeout=TIMEOUT)
+    result = {}
+    for tp, future in futures.items():
+        try:
+            result[(tp.topic, tp.partition)] = future.result().offset
+        except KafkaException:
+            continue
+    return result
+
+
+def log_end_offsets(admin: AdminClient, keys: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    return _list_offsets(admin, keys, OffsetSpec.latest())
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+@app.command("list")
+def list_groups(
+    bootstrap: str = BOOTSTRAP,
+    state: list[str] = typer.Option([], "--state", help="Only groups in this state (repeatable)."),
+) -> None:
+    """All consumer groups with their state."""
+    try:
+        result = _admin(bootstrap).list_consumer_groups(request_timeout=TIMEOUT).result()
+    except KafkaException as exc:
+        _fail(f"cannot list groups: {exc.args[0]}")
+    wanted = {s.replace("_", "").lower() for s in state}
+    rows = []
+    for listing in sorted(result.valid, key=lambda g: g.group_id):
+        pretty = _pretty_state(listing.state)
+        if wanted and pretty.lower() not in wanted:
+            continue
+        rows.append((listing.group_id, pretty))
+    _table(("GROUP", "STATE"), rows)
+
+
+@app.command("describe")
+def describe(
+    group: list[str] = typer.Option([], "--group", help="Group to describe (repeatable)."),
+    all_groups: bool = typer.Option(False, "--all-groups", help="Describe every group."),
+    bootstrap: str = BOOTSTRAP,
+) -> None:
+    """Committed offset, log-end offset, lag and owner of every partition of a group."""
+    admin = _admin(bootstrap)
+    groups = list(group)
+    if all_groups:
+        groups = sorted(g.group_id for g in admin.list_consumer_groups(request_timeout=TIMEOUT)
+                        .result().valid)
+    if not groups:
+        _fail("name a group with --group, or use --all-groups")
+    for name in groups:
+        description, rows = describe_group(admin, name)
+        if not description.members:
+            typer.echo(f"\nConsumer group '{name}' has no active members.\n")
+        else:
+            typer.echo("")
+        _table(("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
+                "CONSUMER-ID", "HOST", "CLIENT-ID"),
+               [(name, r.topic, r.partition, r.current, r.end, r.lag, r.consumer, r.host, r.client)
+                for r in rows])
+
+
+def _parse_topics(admin: AdminClient, topics: list[str]) -> list[tuple[str, int]]:
+    keys: list[tuple[str, int]] = []
+    for spec in topics:
+        name, _, parts = spec.partition(":")
+        if parts:
+            keys += [(name, int(p)) for p in parts.split(",") if p.strip()]
+            continue
+        metadata = admin.list_topics(name, timeout=TIMEOUT)
+        topic = metadata.topics.get(name)
+        if topic is None or topic.error is not None or not topic.partitions:
+            _fail(f"topic {name} does not exist")
+            raise AssertionError  # unreachable: _fail exits
+        keys += [(name, p) for p in sorted(topic.partitions)]
+    return keys
+
+
+def _parse_datetime(text: str) -> int:
+    """kafka-consumer-groups.sh's form, YYYY-MM-DDTHH:mm:SS.sss, with an optional zone."""
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"--to-datetime {text!r} is not YYYY-MM-DDTHH:mm:SS.sss[+HH:MM]")
+        raise
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return int(moment.timestamp() * 1000)
+
+
+@app.command("reset-offsets")
+def reset_offsets(
+    group: str = typer.Option(..., "--group", help="The group whose offsets to reset."),
+    topic: list[str] = typer.Option([], "--topic", help="TOPIC or TOPIC:P1,P2 (repeatable)."),
+    all_topics: bool = typer.Option(False, "--all-topics", help="Every topic the group has offsets for."),
+    to_earliest: bool = typer.Option(False, "--to-earliest"),
+    to_latest: bool = typer.Option(False, "--to-latest"),
+    to_offset: int | None = typer.Option(None, "--to-offset"),
+    to_datetime: str | None = typer.Option(None, "--to-datetime", help="YYYY-MM-DDTHH:mm:SS.sss"),
+    shift_by: int | None = typer.Option(None, "--shift-by"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only show the new offsets (the default)."),
+    execute: bool = typer.Option(False, "--execute", help="Commit the new offsets."),
+    bootstrap: str = BOOTSTRAP,
+) -> None:
+    """Move a group's committed offsets; refused while the group has active members."""
+    chosen = [to_earliest, to_latest, to_offset is not None, to_datetime is not None, shift_by is not None]
+    if sum(chosen) != 1:
+        _fail("give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, --shift-by")
+    if dry_run and execute:
+        _fail("--dry-run and --execute exclude each other")
+    if bool(topic) == all_topics:
+        _fail("give --topic or --all-topics")
+    admin = _admin(bootstrap)
+    description, rows = describe_group(admin, group)
+    state = _state_name(description.state)
+    if description.members or state not in INACTIVE:
+        _fail(f"Assignments can only be reset if the group '{group}' is inactive, but the current "
+              f"state is {_pretty_state(description.state)}.")
+    current = {(r.topic, r.partition): r.current for r in rows}
+    keys = sorted(current) if all_topics else _parse_topics(admin, topic)
+    earliest = _list_offsets(admin, keys, OffsetSpec.earliest())
+    latest = _list_offsets(admin, keys, OffsetSpec.latest())
+    by_time: dict[tuple[str, int], int] = {}
+    if to_datetime is not None:
+        by_time = _list_offsets(admin, keys, OffsetSpec.for_timestamp(_parse_datetime(to_datetime)))
+    new: dict[tuple[str, int], int] = {}
+    for key in keys:
+        if key not in latest:
+            _fail(f"partition {key[0]}-{key[1]} does not exist")
+        low, high = earliest.get(key, 0), latest[key]
+        if to_earliest:
+            target = low
+        elif to_latest:
+            target = high
+        elif to_offset is not None:
+            target = to_offset
+        elif to_datetime is not None:
+            found = by_time.get(key, -1)
+            target = found if found >= 0 else high
+        else:
+            base = current.get(key)
+            target = (base if base is not None else high) + (shift_by or 0)
+        new[key] = min(max(target, low), high)
+    _table(("GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"),
+           [(group, t, p, offset) for (t, p), offset in sorted(new.items())])
+    if not execute:
+        return
+    request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p, o) for (t, p), o in new.items()])
+    try:
+        admin.alter_consumer_group_offsets([request], request_timeout=TIMEOUT)[group].result()
+    except KafkaException as exc:
+        _fail(f"cannot reset offsets of {group}: {exc.args[0]}")
+
+
+@app.command("delete")
+def delete(
+    group: list[str] = typer.Option(..., "--group", help="Group to delete (repeatable)."),
+    bootstrap: str = BOOTSTRAP,
+) -> None:
+    """Delete empty groups and their committed offsets."""
+    futures = _admin(bootstrap).delete_consumer_groups(list(group), request_timeout=TIMEOUT)
+    failed = False
+    for name, future in futures.items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            failed = True
+            typer.echo(f"Error: deletion of group '{name}' failed: {exc.args[0].str()}", err=True)
+    done = [name for name in group if name in futures and futures[name].exception() is None]
+    if done:
+        listed = ", ".join(f"'{name}'" for name in done)
+        typer.echo(f"Deletion of requested consumer groups ({listed}) was successful.")
+    if failed:
+        sys.exit(1)
