@@ -1,0 +1,121 @@
+"""A real `fjord connect` worker process, and small HTTP helpers to drive it like curl does."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.support.broker import free_port
+
+
+class WorkerProcess:
+    def __init__(self, workdir: Path, bootstrap: str, mode: str = "standalone",
+                 props: dict[str, str] | None = None, connector_files: list[Path] | None = None,
+                 port: int | None = None) -> None:
+        self.workdir = workdir
+        self.mode = mode
+        self.port = port or free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.props = {
+            "bootstrap.servers": bootstrap,
+            "listeners": f"http://127.0.0.1:{self.port}",
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "offset.flush.interval.ms": "500",
+            **({"offset.storage.file.filename": str(workdir / "connect.offsets")}
+               if mode == "standalone" else {}),
+            **(props or {}),
+        }
+        self.connector_files = connector_files or []
+        self.worker_file = workdir / f"worker-{self.port}.properties"
+        self.log_path = workdir / f"worker-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> WorkerProcess:
+        self.worker_file.write_text("".join(f"{k}={v}\n" for k, v in self.props.items()))
+        args = [sys.executable, "-m", "fjord.cli.main", "connect", self.mode, str(self.worker_file),
+                *[str(p) for p in self.connector_files]]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
+        self.proc = subprocess.Popen(args, stdout=log, stderr=log,
+                                     env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited with {self.proc.returncode}: {self.log_tail()}")
+            try:
+                status, _ = http("GET", self.url + "/")
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"worker did not serve REST within {timeout}s: {self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self, timeout: float = 30.0) -> int:
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        return http(method, self.url + path, body)
+
+
+def http(method: str, url: str, body: Any = None, timeout: float = 60) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json",
+                                              "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        return exc.code, json.loads(raw) if raw else None
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2,
+               message: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message}; last value: {last!r}")
+
+
+def read_lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
