@@ -55,13 +55,16 @@ def broker_configs(broker: BrokerState, keys: Any, synonyms: bool) -> list[dict[
         value = broker.config.get(name)
         if name == "log.dirs":
             value = [str(p) for p in broker.config.log_dirs]
-        if value is None or key.inert:
+        if key.inert:
             continue
+        # Unset keys without a default (advertised.listeners, ...) are listed with a null
+        # value, as Kafka does: tools that show "all" configs expect every key.
+        rendered = None if value is None else key.render(value)
         source = STATIC_BROKER_CONFIG if name in broker.config.set else DEFAULT_CONFIG
         result.append({
-            "name": name, "value": None if key.sensitive else key.render(value), "read_only": True,
+            "name": name, "value": None if key.sensitive else rendered, "read_only": True,
             "config_source": source, "is_sensitive": key.sensitive,
-            "synonyms": [{"name": name, "value": key.render(value), "source": source}]
+            "synonyms": [{"name": name, "value": rendered, "source": source}]
             if synonyms else [],
             "config_type": TYPE_CODES.get(key.type, 0), "documentation": key.doc or None,
         })

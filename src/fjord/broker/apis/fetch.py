@@ -73,7 +73,7 @@ def _collect(broker: BrokerState, request: Any, committed: bool
     return responses, total, logs
 
 
-@api(1, "Fetch", 4, 16)
+@api(1, "Fetch", 4, 17)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     broker = ctx.broker
     committed = getattr(request, "isolation_level", 0) == READ_COMMITTED
