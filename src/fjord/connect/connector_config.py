@@ -174,8 +174,7 @@ def validate_connector_config(plugins: Plugins, config: Mapping[str, str]) -> di
     error_count = sum(len(v.errors) for _, v in entries)
     groups = base.groups() + [g for g in connector_def.groups() if g not in base.groups()]
     return {
-        "name": f"{cls.__module__}.{cls.__qualname__}" if class_name not in plugins.names()
-        else class_name,
+        "name": plugins.desc(class_name).class_name,
         "error_count": error_count,
         "groups": groups,
         "configs": [{"definition": config_key_info(key), "value": _value_json(value)}
