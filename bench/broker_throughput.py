@@ -94,49 +94,44 @@ def consume_case(broker: BrokerProcess, topic: str, size: int, partitions: int, 
     return result
 
 
+def _kcat_case(op: str, broker: BrokerProcess, args: list[str], size: int, partitions: int,
+               count: int) -> dict:
+    """Run kcat (C, librdkafka) to completion, with its CPU from wait4 and the broker's."""
+    assert broker.proc is not None
+    b0, t0 = cpu_seconds(broker.proc.pid), time.perf_counter()
+    proc = subprocess.Popen(["kcat", "-b", broker.bootstrap, *args])
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    assert status == 0, "kcat failed"
+    return {
+        "op": op, "record_bytes": size, "partitions": partitions, "records": count,
+        "mb_s": round(count * size / elapsed / 1e6, 1), "records_s": round(count / elapsed),
+        "broker_cpu_s": round(cpu_seconds(broker.proc.pid) - b0, 2),
+        "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "seconds": round(elapsed, 2),
+    }
+
+
 def kcat_produce_case(broker: BrokerProcess, topic: str, size: int, partitions: int,
                       total_mb: int, workdir: Path) -> dict:
-    """Produce through kcat (C, librdkafka) from a file of `size`-byte lines, acks=all."""
+    """Produce from a file of `size`-byte lines, acks=all: shows the broker past Python's limit."""
     count = total_mb * 1_000_000 // size
     lines = workdir / f"lines-{size}.txt"
     if not lines.exists():
         line = base64.b64encode(os.urandom(size))[:size] + b"\n"
         lines.write_bytes(line * count)
-    assert broker.proc is not None
-    b0, t0 = cpu_seconds(broker.proc.pid), time.perf_counter()
-    proc = subprocess.Popen(
-        ["kcat", "-P", "-b", broker.bootstrap, "-t", topic, "-l", "-X", "linger.ms=5",
-         "-X", "batch.size=1000000", "-X", "queue.buffering.max.kbytes=2000000",
-         "-X", "acks=all", str(lines)])
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    assert status == 0, "kcat failed"
-    return {
-        "op": "produce(kcat)", "record_bytes": size, "partitions": partitions, "records": count,
-        "mb_s": round(count * size / elapsed / 1e6, 1), "records_s": round(count / elapsed),
-        "broker_cpu_s": round(cpu_seconds(broker.proc.pid) - b0, 2),
-        "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "seconds": round(elapsed, 2),
-    }
+    args = ["-P", "-t", topic, "-l", "-X", "linger.ms=5", "-X", "batch.size=1000000",
+            "-X", "queue.buffering.max.kbytes=2000000", "-X", "acks=all", str(lines)]
+    return _kcat_case("produce(kcat)", broker, args, size, partitions, count)
 
 
 def kcat_consume_case(broker: BrokerProcess, topic: str, size: int, partitions: int,
                       count: int) -> dict:
-    """The same read through kcat (C, librdkafka): shows the broker when Python is the limit."""
-    assert broker.proc is not None
-    b0, t0 = cpu_seconds(broker.proc.pid), time.perf_counter()
-    proc = subprocess.Popen(
-        ["kcat", "-C", "-b", broker.bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "",
-         "-X", "fetch.max.bytes=52428800", "-X", "max.partition.fetch.bytes=10485760",
-         "-X", "queued.max.messages.kbytes=2000000", "-X", "queued.min.messages=10000000"])
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - t0
-    assert status == 0, "kcat failed"
-    return {
-        "op": "consume(kcat)", "record_bytes": size, "partitions": partitions, "records": count,
-        "mb_s": round(count * size / elapsed / 1e6, 1), "records_s": round(count / elapsed),
-        "broker_cpu_s": round(cpu_seconds(broker.proc.pid) - b0, 2),
-        "client_cpu_s": round(usage.ru_utime + usage.ru_stime, 2), "seconds": round(elapsed, 2),
-    }
+    """The same read as consume_case, through kcat."""
+    args = ["-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "",
+            "-X", "fetch.max.bytes=52428800", "-X", "max.partition.fetch.bytes=10485760",
+            "-X", "queued.max.messages.kbytes=2000000", "-X", "queued.min.messages=10000000",
+            "-X", "fetch.wait.max.ms=20"]
+    return _kcat_case("consume(kcat)", broker, args, size, partitions, count)
 
 
 def latency_case(broker: BrokerProcess, topic: str, rate_mb: float = 20, seconds: float = 5) -> dict:
