@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fjord.cli import broker, connect, groups, up
+from fjord.cli import backup, broker, connect, groups, up
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Fjord: a self-hostable, Kafka-compatible streaming platform.")
@@ -12,6 +12,7 @@ app.command("broker", help=broker.__doc__)(broker.broker)
 app.command("up", help=up.__doc__)(up.up)
 app.add_typer(connect.app, name="connect")
 app.add_typer(groups.app, name="groups")
+app.add_typer(backup.app, name="backup")
 
 
 def main() -> None:
