@@ -61,6 +61,10 @@ def create_app(herder: Herder) -> FastAPI:
     @app.middleware("http")
     async def forward_to_leader(request: Request, call_next: Any) -> Any:
         leader = herder.leader_url() if hasattr(herder, "leader_url") else None
+        if (request.method in ("POST", "PUT", "PATCH", "DELETE") and herder.mode == "distributed"
+                and request.url.path.startswith("/connectors") and not leader):
+            return error(409, "Cannot complete request because of a conflicting operation (e.g. "
+                         "worker rebalance)")
         if (request.method in ("POST", "PUT", "PATCH", "DELETE")
                 and request.url.path.startswith("/connectors")
                 and leader and not herder.is_leader()  # type: ignore[attr-defined]
