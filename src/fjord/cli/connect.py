@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import typer
@@ -27,11 +29,32 @@ def standalone(
 
 @app.command("distributed")
 def distributed(
-    worker: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                  help="Worker config (connect-distributed.properties)."),
+    worker: Path | None = typer.Argument(None, exists=True, dir_okay=False,
+                                         help="Worker config (connect-distributed.properties)."),
     override: list[str] = typer.Option([], "--override", help="key=value worker setting."),
 ) -> None:
     """A worker of the Connect cluster named by group.id; state in the three internal topics."""
     from fjord.connect.runtime import run_distributed
     setup_logging()
     run_distributed(worker, parse_overrides(override))
+
+
+EMBEDDED_DEFAULTS = {
+    "group.id": "fjord-connect",
+    "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "config.storage.replication.factor": "1",
+    "offset.storage.replication.factor": "1",
+    "status.storage.replication.factor": "1",
+    "offset.flush.interval.ms": "10000",
+}
+
+
+def spawn_embedded_worker(bootstrap: str, rest_port: int = 8083) -> subprocess.Popen[bytes]:
+    """The distributed worker `fjord up` runs beside its broker, with no configuration at all."""
+    settings = {**EMBEDDED_DEFAULTS, "bootstrap.servers": bootstrap,
+                "listeners": f"http://127.0.0.1:{rest_port}"}
+    args = [sys.executable, "-m", "fjord.cli.main", "connect", "distributed"]
+    for key, value in settings.items():
+        args += ["--override", f"{key}={value}"]
+    return subprocess.Popen(args)

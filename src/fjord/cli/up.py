@@ -13,6 +13,20 @@ from fjord.observability.logging import setup_logging
 def up(
     properties: Path | None = typer.Option(None, "--config", help="Optional server.properties."),
     override: list[str] = typer.Option([], "--override", help="key=value broker setting."),
+    connect: bool = typer.Option(True, "--connect/--no-connect",
+                                 help="Also run a Kafka Connect worker (REST on 127.0.0.1:8083)."),
+    connect_port: int = typer.Option(8083, "--connect-port", help="REST port of that worker."),
 ) -> None:
     setup_logging()
-    run(load_config(properties, override))
+    config = load_config(properties, override)
+    worker = None
+    if connect:
+        from fjord.cli.connect import spawn_embedded_worker
+        host, port = config.advertised_for(config.listeners[0])
+        worker = spawn_embedded_worker(f"{host}:{port}", connect_port)
+    try:
+        run(config)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            worker.wait(30)

@@ -17,10 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from confluent_kafka import KafkaException
 
 from fjord.connect.herder import (
     ConfigStore,
@@ -263,9 +266,19 @@ class DistributedHerder(Herder):
                    config.get_int("offset.storage.partitions")),
                   ("status.storage.topic", "status.storage.replication.factor",
                    config.get_int("status.storage.partitions")))
+        deadline = time.monotonic() + 120
         for topic_key, factor_key, partitions in topics:
-            self.worker.ensure_topic(config.get_str(topic_key), config.get_int(factor_key),
-                                     partitions, {"cleanup.policy": "compact"})
+            while True:
+                try:
+                    self.worker.ensure_topic(config.get_str(topic_key), config.get_int(factor_key),
+                                             partitions, {"cleanup.policy": "compact"})
+                    break
+                except KafkaException as exc:
+                    # The broker may still be starting (as under `fjord up`): wait for it.
+                    if time.monotonic() > deadline:
+                        raise
+                    log.info("waiting for Kafka at %s: %s", config.bootstrap_servers, exc)
+                    time.sleep(1.0)
         super().start()
         self.member.start()
 

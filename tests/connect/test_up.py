@@ -1,0 +1,50 @@
+"""`fjord up` gives a new user a broker and a Connect worker with no configuration at all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.connect.support import http, read_lines, wait_until
+from tests.support.broker import free_port
+
+
+def test_fjord_up_runs_a_connect_worker(tmp_path: Path) -> None:
+    kafka_port, rest_port = free_port(), free_port()
+    log = open(tmp_path / "up.log", "ab")  # noqa: SIM115 - owned by the process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fjord.cli.main", "up",
+         "--override", f"listeners=PLAINTEXT://127.0.0.1:{kafka_port}",
+         "--override", f"log.dirs={tmp_path / 'data'}", "--connect-port", str(rest_port)],
+        stdout=log, stderr=log, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    url = f"http://127.0.0.1:{rest_port}"
+    try:
+        def healthy() -> bool:
+            try:
+                return http("GET", url + "/health", timeout=5)[0] == 200
+            except OSError:
+                return False
+        wait_until(healthy, timeout=60, message="Connect REST of `fjord up`")
+        source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
+        source.write_text("hello from fjord up\n")
+        for name, config in (("up-src", {"connector.class": "FileStreamSource", "file": str(source),
+                                         "topic": "up-topic"}),
+                             ("up-sink", {"connector.class": "FileStreamSink", "file": str(sink),
+                                          "topics": "up-topic"})):
+            status, body = http("POST", url + "/connectors", {"name": name, "config": config})
+            assert status == 201, body
+        wait_until(lambda: read_lines(sink) == ["hello from fjord up"], timeout=30,
+                   message="the line copied through the embedded worker")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    assert proc.returncode == 0, (tmp_path / "up.log").read_text()[-3000:]
+    # the worker went down with the broker
+    try:
+        http("GET", url + "/", timeout=2)
+        raise AssertionError("Connect worker still serving after `fjord up` stopped")
+    except OSError:
+        pass
