@@ -117,3 +117,15 @@ def test_invalid_configs_are_refused_with_keys_named(standalone_worker: WorkerPr
     status, body = standalone_worker.call("PUT", "/connectors/missing/pause")
     assert status == 404 and body == {"error_code": 404, "message": "Connector missing not found"}
     assert json.dumps(standalone_worker.call("GET", "/admin/loggers")[1]["root"])
+
+
+def test_health_says_when_kafka_is_unreachable(tmp_path: Path) -> None:
+    from tests.support.broker import free_port
+    dead = f"127.0.0.1:{free_port()}"
+    worker = WorkerProcess(tmp_path / "lonely", dead).start()
+    try:
+        status, body = worker.call("GET", "/health")
+        assert status == 503 and body["status"] == "unhealthy"
+        assert dead in body["message"]
+    finally:
+        worker.stop()

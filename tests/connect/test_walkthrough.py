@@ -112,3 +112,39 @@ def test_file_source_to_sink_walkthrough(standalone_worker: WorkerProcess, files
     status, body = worker.call("GET", "/connectors/load-kafka-config")
     assert status == 404 and body == {"error_code": 404,
                                       "message": "Connector load-kafka-config not found"}
+
+
+def test_sink_offsets_patch_and_delete(standalone_worker: WorkerProcess, files: Path) -> None:
+    worker = standalone_worker
+    source_file, sink_file = files / "in.txt", files / "out.txt"
+    lines = [f"s{i}" for i in range(6)]
+    append(source_file, lines)
+    for name, config in (("so-src", {"connector.class": "FileStreamSource", "file": str(source_file),
+                                     "topic": "sink-offsets"}),
+                         ("so-sink", {"connector.class": "FileStreamSink", "file": str(sink_file),
+                                      "topics": "sink-offsets"})):
+        assert worker.call("POST", "/connectors", {"name": name, "config": config})[0] == 201
+    wait_until(lambda: read_lines(sink_file) == lines, message="sink output")
+    partition = {"kafka_topic": "sink-offsets", "kafka_partition": 0}
+    wait_until(lambda: worker.call("GET", "/connectors/so-sink/offsets")[1] == {
+        "offsets": [{"partition": partition, "offset": {"kafka_offset": 6}}]},
+        message="sink offsets committed")
+    assert worker.call("PUT", "/connectors/so-sink/stop")[0] == 204
+    wait_until(lambda: state(worker, "so-sink") == ("STOPPED", []), message="sink STOPPED")
+    status, body = worker.call("PATCH", "/connectors/so-sink/offsets", {
+        "offsets": [{"partition": partition, "offset": {"kafka_offset": 4}}]})
+    assert status == 200, body
+    assert worker.call("GET", "/connectors/so-sink/offsets")[1]["offsets"][0]["offset"] == {
+        "kafka_offset": 4}
+    assert worker.call("PUT", "/connectors/so-sink/resume")[0] == 202
+    wait_until(lambda: read_lines(sink_file) == [*lines, "s4", "s5"], message="re-sent from 4")
+    assert worker.call("PUT", "/connectors/so-sink/stop")[0] == 204
+    wait_until(lambda: state(worker, "so-sink") == ("STOPPED", []), message="sink STOPPED")
+    status, body = worker.call("DELETE", "/connectors/so-sink/offsets")
+    assert status == 200, body
+    assert worker.call("GET", "/connectors/so-sink/offsets")[1] == {"offsets": []}
+    assert worker.call("PUT", "/connectors/so-sink/resume")[0] == 202
+    wait_until(lambda: read_lines(sink_file) == [*lines, "s4", "s5", *lines],
+               message="re-sent from the start")
+    for name in ("so-src", "so-sink"):
+        assert worker.call("DELETE", f"/connectors/{name}")[0] == 204
