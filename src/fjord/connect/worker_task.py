@@ -486,9 +486,10 @@ class WorkerSinkTask(WorkerTask):
                 if error is not None:
                     if error.code() == KafkaError._PARTITION_EOF:
                         continue
-                    if error.fatal() or not error.retriable():
+                    if error.fatal():
                         raise ConnectException(f"Consumer error: {error}")
-                    log.warning("%s consumer: %s", self.id, error)
+                    # e.g. a subscribed topic that does not exist yet: Kafka's sink waits for it.
+                    log.debug("%s consumer: %s", self.id, error)
                     continue
                 record = self._convert(message)
                 tp = TopicPartition(str(message.topic()), int(message.partition() or 0))
