@@ -496,8 +496,8 @@ class WorkerSinkTask(WorkerTask):
                 self.current[tp] = int(message.offset() or 0) + 1
                 if record is not None:
                     records.append(record)
-            if records or messages:
-                self._deliver(records)
+            # put() even with nothing new, as Kafka does: sinks rotate files on time in put.
+            self._deliver(records)
             if self.commit_requested or time.monotonic() - self._last_commit >= interval:
                 self.commit_requested = False
                 self.commit_offsets(None)
