@@ -36,6 +36,8 @@ from fjord.connectors.objectstore.store import StoreError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console()
+if not console.is_terminal:  # piped output: full URLs and errors, not a table cut at 80 columns
+    console = Console(width=250)
 
 ConnectOpt = typer.Option(DEFAULT_URL, "--connect", envvar="FJORD_CONNECT_URL",
                           help="Kafka Connect REST API.")

@@ -115,4 +115,4 @@ def _list_days(store: ObjectStore, base: str) -> Iterator[Any]:
             return
         yield found
         day = found.key[len(base):].split("/", 1)[0]
-        start_after = f"{base}{day}/\uffff"
+        start_after = f"{base}{day}/~"  # '~' sorts after every character of a run's name
