@@ -3,12 +3,15 @@ without losing a line (at-least-once: duplicates are allowed, gaps are not)."""
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.error
+import urllib.request
 import uuid
 import zlib
 from pathlib import Path
 
-from tests.connect.support import WorkerProcess, http, read_lines, wait_until
+from tests.connect.support import WorkerProcess, read_lines, wait_until
 from tests.support.broker import BrokerProcess
 
 SESSION_MS = 6000
@@ -61,6 +64,8 @@ def test_two_workers_share_work_and_survive_sigkill(connect_broker: BrokerProces
             assert status == 201, body
         for worker in workers.values():
             assert sorted(worker.call("GET", "/connectors")[1]) == sorted(names)
+        # creations went to both workers; the one that is not the leader forwarded its share
+        assert FORWARDED and set(FORWARDED) < set(names)
 
         wait_until(lambda: read_lines(sink_file) == lines[:150], timeout=60,
                    message="first half copied")
@@ -96,8 +101,20 @@ def test_two_workers_share_work_and_survive_sigkill(connect_broker: BrokerProces
             worker.stop()
 
 
+FORWARDED: list[str] = []
+
+
 def _create(worker: WorkerProcess, name: str, config: dict[str, str]) -> tuple[int, object] | None:
-    status, body = http("POST", worker.url + "/connectors", {"name": name, "config": config})
-    if status == 409 and "rebalance" in str(body):
-        return None  # the cluster is still forming
-    return status, body
+    request = urllib.request.Request(
+        worker.url + "/connectors", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"name": name, "config": config}).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            if response.headers.get("X-Fjord-Forwarded-To"):
+                FORWARDED.append(name)
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        body = json.loads(exc.read())
+        if exc.code == 409 and "rebalance" in str(body):
+            return None  # the cluster is still forming
+        return exc.code, body

@@ -81,7 +81,8 @@ def create_app(herder: Herder) -> FastAPI:
             except httpx.HTTPError as exc:
                 return error(500, f"Failed to forward request to leader {leader}: {exc}")
             return Response(answer.content, status_code=answer.status_code,
-                            media_type=answer.headers.get("content-type"))
+                            media_type=answer.headers.get("content-type"),
+                            headers={"X-Fjord-Forwarded-To": leader})
         return await call_next(request)
 
     # ------------------------------------------------------------ root, health, loggers
