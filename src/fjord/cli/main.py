@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from fjord.cli import backup, broker, connect, groups, up
+from fjord.cli import backup, broker, connect, groups, topics, up
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Fjord: a self-hostable, Kafka-compatible streaming platform.")
 app.command("broker", help=broker.__doc__)(broker.broker)
 app.command("up", help=up.__doc__)(up.up)
 app.add_typer(connect.app, name="connect")
+app.add_typer(topics.app, name="topics")
 app.add_typer(groups.app, name="groups")
 app.add_typer(backup.app, name="backup")
 

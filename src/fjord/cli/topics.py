@@ -1,0 +1,130 @@
+"""Topics, as kafka-topics.sh and kafka-configs.sh manage them: `fjord topics ...`.
+
+A plain Kafka admin client (confluent-kafka), so it works the same against Fjord or any
+Kafka cluster. Partitions can only grow, as in Kafka.
+"""
+
+from __future__ import annotations
+
+import typer
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import (
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ConfigSource,
+    NewPartitions,
+    NewTopic,
+    ResourceType,
+)
+
+from fjord.cli.output import BOOTSTRAP, TIMEOUT, admin_client, fail, table
+
+TOPIC_OVERRIDE = ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="Create, list, describe, alter, configure and delete topics.")
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    result = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--config expects key=value, got {item!r}")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def _wait(futures: dict, what: str) -> None:  # type: ignore[type-arg]
+    for name, future in futures.items():
+        try:
+            future.result(TIMEOUT)
+        except KafkaException as exc:
+            label = getattr(name, "name", name)
+            fail(f"{what} {label}: {exc.args[0].str()}")
+
+
+@app.command("list")
+def list_topics(bootstrap: str = BOOTSTRAP,
+                internal: bool = typer.Option(False, "--include-internal")) -> None:
+    """Topic names, one per line (kafka-topics.sh --list)."""
+    metadata = admin_client(bootstrap).list_topics(timeout=TIMEOUT)
+    for name in sorted(metadata.topics):
+        if internal or not name.startswith("__"):
+            typer.echo(name)
+
+
+@app.command()
+def create(topic: str, bootstrap: str = BOOTSTRAP,
+           partitions: int = typer.Option(-1, "--partitions", help="default: num.partitions"),
+           replication: int = typer.Option(-1, "--replication-factor"),
+           config: list[str] = typer.Option([], "--config", help="key=value topic config")) -> None:
+    """Create a topic (kafka-topics.sh --create)."""
+    new = NewTopic(topic, partitions, replication, config=_pairs(config))
+    admin = admin_client(bootstrap)  # must outlive its futures
+    _wait(admin.create_topics([new], request_timeout=TIMEOUT), "cannot create")
+    typer.echo(f"Created topic {topic}.")
+
+
+@app.command()
+def describe(topics: list[str] = typer.Argument(None), bootstrap: str = BOOTSTRAP) -> None:
+    """Partitions, leaders and non-default configs (kafka-topics.sh --describe)."""
+    admin = admin_client(bootstrap)
+    metadata = admin.list_topics(timeout=TIMEOUT)
+    names = topics or sorted(n for n in metadata.topics if not n.startswith("__"))
+    for name in names:
+        info = metadata.topics.get(name)
+        if info is None or info.error is not None:
+            fail(f"topic '{name}' does not exist")
+        resource = ConfigResource(ResourceType.TOPIC, name)
+        configs = admin.describe_configs([resource])[resource].result(TIMEOUT)
+        overrides = ",".join(f"{k}={v.value}" for k, v in sorted(configs.items())
+                             if v.source == TOPIC_OVERRIDE)
+        typer.echo(f"Topic: {name}\tPartitionCount: "
+                   f"{len(info.partitions)}\tReplicationFactor: 1\tConfigs: {overrides}")
+        for p in sorted(info.partitions.values(), key=lambda p: p.id):
+            typer.echo(f"\tTopic: {name}\tPartition: {p.id}\tLeader: {p.leader}\t"
+                       f"Replicas: {','.join(map(str, p.replicas))}\tIsr: {','.join(map(str, p.isrs))}")
+
+
+@app.command()
+def alter(topic: str, partitions: int = typer.Option(..., "--partitions"),
+          bootstrap: str = BOOTSTRAP) -> None:
+    """Grow a topic's partition count (kafka-topics.sh --alter)."""
+    admin = admin_client(bootstrap)
+    _wait(admin.create_partitions([NewPartitions(topic, partitions)]), "cannot alter")
+    typer.echo(f"Topic {topic} now has {partitions} partitions.")
+
+
+@app.command("config")
+def configure(topic: str, bootstrap: str = BOOTSTRAP,
+              set_: list[str] = typer.Option([], "--set", help="key=value to set"),
+              delete: list[str] = typer.Option([], "--delete", help="key to reset to default"),
+              show_all: bool = typer.Option(False, "--all", help="show defaults too")) -> None:
+    """Show or change topic configs (kafka-configs.sh --entity-type topics)."""
+    admin = admin_client(bootstrap)
+    if set_ or delete:
+        entries = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+                   for k, v in _pairs(set_).items()]
+        entries += [ConfigEntry(k, None, incremental_operation=AlterConfigOpType.DELETE)
+                    for k in delete]
+        resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
+        _wait(admin.incremental_alter_configs([resource]), "cannot configure")
+        typer.echo(f"Completed updating config for topic {topic}.")
+        return
+    resource = ConfigResource(ResourceType.TOPIC, topic)
+    try:
+        configs = admin.describe_configs([resource])[resource].result(TIMEOUT)
+    except KafkaException as exc:
+        fail(f"cannot describe {topic}: {exc.args[0].str()}")
+    rows = [[k, v.value, "topic" if v.source == TOPIC_OVERRIDE else "default"]
+            for k, v in sorted(configs.items()) if show_all or v.source == TOPIC_OVERRIDE]
+    table(["CONFIG", "VALUE", "SOURCE"], rows)
+
+
+@app.command()
+def delete(topic: str, bootstrap: str = BOOTSTRAP) -> None:
+    """Delete a topic and its data (kafka-topics.sh --delete)."""
+    admin = admin_client(bootstrap)
+    _wait(admin.delete_topics([topic], request_timeout=TIMEOUT), "cannot delete")
+    typer.echo(f"Deleted topic {topic}.")
