@@ -94,6 +94,18 @@ class LogManager:
             shutil.rmtree(doomed, ignore_errors=True)
         self.checkpoint_starts()
 
+    def move(self, topic: str, partition: int, target: Path) -> None:
+        """Move a partition's directory to another log dir (AlterReplicaLogDirs)."""
+        plog = self.logs[(topic, partition)]
+        if plog.directory.parent.resolve() == target.resolve():
+            return
+        plog.close()
+        destination = target / plog.directory.name
+        shutil.move(str(plog.directory), str(destination))
+        self.logs[(topic, partition)] = PartitionLog.open(
+            destination, topic, partition, plog.config, True, plog.log_start_offset)
+        self.checkpoint_starts()
+
     def reconfigure(self, topic: str, config: LogConfig) -> None:
         for (name, _partition), plog in self.logs.items():
             if name == topic:

@@ -1,0 +1,34 @@
+"""ElectLeaders (43): with one replica per partition the leader is always the preferred one,
+so every existing partition answers ELECTION_NOT_NEEDED, as a stable Kafka cluster does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+
+
+@api(43, "ElectLeaders", 0, 2)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    broker = ctx.broker
+    wanted = request.topic_partitions
+    if wanted is None:
+        pairs = [(name, list(range(info.partitions))) for name, info in broker.metadata.topics.items()]
+    else:
+        pairs = [(item.topic, list(item.partitions)) for item in wanted]
+    results = []
+    for topic, partitions in pairs:
+        outcome = []
+        for partition in partitions:
+            if broker.partition(topic, partition) is None:
+                outcome.append({"partition_id": partition,
+                                "error_code": ErrorCode.unknown_topic_or_partition,
+                                "error_message": "This server does not host this topic-partition."})
+            else:
+                outcome.append({"partition_id": partition, "error_code": ErrorCode.election_not_needed,
+                                "error_message": "Leader election not needed for topic partition."})
+        results.append({"topic": topic, "partition_result": outcome})
+    return {"error_code": 0, "replica_election_results": results}
