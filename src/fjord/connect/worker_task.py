@@ -415,6 +415,8 @@ class WorkerSinkTask(WorkerTask):
         config["enable.auto.commit"] = False
         config.setdefault("client.id", f"connector-consumer-{self.id}")
         config.setdefault("enable.partition.eof", False)
+        # librdkafka otherwise notices a subscribed topic created later only after 5 minutes.
+        config.setdefault("topic.metadata.refresh.interval.ms", 3000)
         self.consumer = Consumer(config)
         self.task.initialize(_SinkContext(self))
         error_config = self.errors.config
