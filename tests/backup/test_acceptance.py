@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -13,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from fjord.backup.rules import StoreSettings, parse_interval, rule_config
 from fjord.connectors.objectstore.local import LocalStore
 from fjord.connectors.objectstore.runlog import read_runs
 from fjord.connectors.objectstore.s3 import S3Options, S3Store
@@ -107,29 +105,31 @@ def test_50k_records_back_up_to_s3_and_a_folder_and_restore_exactly(
         assert fjord("backup", "delete", rule, "--connect", worker.url).returncode == 0
 
 
-def _rule_file(path: Path, name: str, url: str, topic: str, options: dict[str, str], **extra: str) -> Path:
-    store = StoreSettings(url, options["s3.endpoint"], None, options["aws.access.key.id"],
-                          options["aws.secret.access.key"], True)
-    config = rule_config(name, store, [topic], None, parse_interval("10s"), "earliest", flush_size=1000)
-    config.update(extra)
-    path.write_text(json.dumps({"name": name, "config": config}))
-    return path
-
-
 def test_sigkill_mid_run_leaves_no_gap_and_no_duplicate(
         kafka: BrokerProcess, moto_server: MotoServer, tmp_path: Path) -> None:
+    """A distributed worker keeps the rule in its config topic, so after SIGKILL and restart
+    the same rule resumes by itself; the store must then hold every record exactly once."""
     topic, bucket, total = "killed", "kill-test", 60_000
     create_topic(kafka.bootstrap, topic, 3)
     moto_server.create_bucket(bucket)
-    # a short session lets the restarted worker take over from its dead self quickly
-    rule = _rule_file(tmp_path / "rule.json", "kill-rule", f"s3://{bucket}/", topic,
-                      moto_server.store_options(), **{"consumer.override.session.timeout.ms": "6000"})
-    producer = threading.Thread(target=produce_mixed, args=(kafka.bootstrap, topic, total))
-    producer.start()
-    worker = WorkerProcess(tmp_path / "worker", kafka.bootstrap, connector_files=[rule],
-                           props={"offset.flush.interval.ms": "1000"}).start()
+    suffix = uuid.uuid4().hex[:8]
+    props = {"group.id": f"backup-{suffix}", "config.storage.topic": f"cfg-{suffix}",
+             "offset.storage.topic": f"off-{suffix}", "status.storage.topic": f"st-{suffix}",
+             "offset.storage.partitions": "3", "status.storage.partitions": "1",
+             # short sessions let the restarted worker take over from its dead self quickly
+             "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000",
+             "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "1000",
+             "offset.flush.interval.ms": "1000"}
+    worker = WorkerProcess(tmp_path / "worker", kafka.bootstrap, "distributed", props).start()
     store = s3_store(moto_server, bucket)
+    producer = threading.Thread(target=produce_mixed, args=(kafka.bootstrap, topic, total))
     try:
+        wait_until(lambda: worker.call("GET", "/health")[0] == 200, message="a healthy worker")
+        created = fjord("backup", "create", "kill-rule", "--topics", topic, "--to", f"s3://{bucket}/",
+                        *s3_args(moto_server), "--interval", "10s", "--flush-size", "1000",
+                        "--bootstrap-server", kafka.bootstrap, "--connect", worker.url)
+        assert created.returncode == 0, created.stderr
+        producer.start()
         wait_until(lambda: len(list(store.list(f"{topic}/"))) >= 6, timeout=60, interval=0.05,
                    message="the first objects")
         worker.kill()  # SIGKILL while records are still arriving and objects being written
@@ -138,14 +138,16 @@ def test_sigkill_mid_run_leaves_no_gap_and_no_duplicate(
         assert written_at_kill < total, "the worker finished before it could be killed mid-run"
         worker.start()
         original = read_topic(kafka.bootstrap, topic)
-        wait_until(lambda: sum(map(len, backed_up(store, "", topic).values())) >= total,
-                   timeout=120, interval=1.0, message="the restarted worker to catch up")
+        try:
+            wait_until(lambda: sum(map(len, backed_up(store, "", topic).values())) >= total,
+                       timeout=120, interval=1.0, message="the restarted worker to catch up")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nworker log:\n{worker.log_tail(60)}") from None
         time.sleep(2)  # anything duplicated would land now
         stored = backed_up(store, "", topic)
         assert_contiguous(stored, counts(original))
-        result = fjord("backup", "restore", "--from", f"s3://{bucket}/", *s3_args(moto_server),
-                       "--to-topic", "killed-restored", "--bootstrap-server", kafka.bootstrap,
-                       "--connect", worker.url, timeout=240)
+        result = fjord("backup", "restore", "kill-rule", "--to-topic", "killed-restored",
+                       "--bootstrap-server", kafka.bootstrap, "--connect", worker.url, timeout=240)
         assert result.returncode == 0, result.stdout + result.stderr
         assert read_topic(kafka.bootstrap, "killed-restored") == original
     finally:
