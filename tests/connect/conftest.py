@@ -29,3 +29,20 @@ def standalone_worker(connect_broker: BrokerProcess,
 @pytest.fixture
 def files(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def distributed_worker(connect_broker: BrokerProcess,
+                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    """One worker of a distributed cluster of its own (group and internal topics per module)."""
+    import uuid
+    suffix = uuid.uuid4().hex[:8]
+    worker = WorkerProcess(tmp_path_factory.mktemp("dworker"), connect_broker.bootstrap,
+                           "distributed", {
+                               "group.id": f"walk-{suffix}", "config.storage.topic": f"c-{suffix}",
+                               "offset.storage.topic": f"o-{suffix}",
+                               "status.storage.topic": f"s-{suffix}",
+                               "offset.storage.partitions": "3", "status.storage.partitions": "1",
+                               "heartbeat.interval.ms": "1000"}).start()
+    yield worker
+    worker.stop()

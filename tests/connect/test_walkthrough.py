@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.connect.support import WorkerProcess, read_lines, wait_until
 
 SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
@@ -22,8 +24,13 @@ def state(worker: WorkerProcess, name: str) -> tuple[str, list[str]]:
     return body["connector"]["state"], [t["state"] for t in body["tasks"]]
 
 
-def test_file_source_to_sink_walkthrough(standalone_worker: WorkerProcess, files: Path) -> None:
-    worker = standalone_worker
+@pytest.mark.parametrize("mode", ["standalone", "distributed"])
+def test_file_source_to_sink_walkthrough(mode: str, request: pytest.FixtureRequest,
+                                         files: Path) -> None:
+    """The seed runs its walkthrough on a distributed worker; standalone must behave the same."""
+    worker: WorkerProcess = request.getfixturevalue(f"{mode}_worker")
+    wait_until(lambda: worker.call("GET", "/health")[0] == 200, message="worker ready")
+    topic = f"kafka-config-topic-{mode}"
     status, plugins = worker.call("GET", "/connector-plugins")
     assert status == 200
     classes = {p["class"]: p["type"] for p in plugins}
@@ -35,12 +42,12 @@ def test_file_source_to_sink_walkthrough(standalone_worker: WorkerProcess, files
     status, info = worker.call("POST", "/connectors", {
         "name": "load-kafka-config",
         "config": {"connector.class": "FileStreamSource", "file": str(source_file),
-                   "topic": "kafka-config-topic"}})
+                   "topic": topic}})
     assert status == 201, info
     assert info["type"] == "source" and info["tasks"] == [{"connector": "load-kafka-config", "task": 0}]
     status, info = worker.call("POST", "/connectors", {
         "name": "dump-kafka-config",
-        "config": {"connector.class": SINK, "file": str(sink_file), "topics": "kafka-config-topic"}})
+        "config": {"connector.class": SINK, "file": str(sink_file), "topics": topic}})
     assert status == 201, info
     status, dup = worker.call("POST", "/connectors", {
         "name": "dump-kafka-config", "config": {"connector.class": SINK, "topics": "t"}})
@@ -51,7 +58,7 @@ def test_file_source_to_sink_walkthrough(standalone_worker: WorkerProcess, files
     assert state(worker, "load-kafka-config") == ("RUNNING", ["RUNNING"])
     assert state(worker, "dump-kafka-config") == ("RUNNING", ["RUNNING"])
     status, topics = worker.call("GET", "/connectors/load-kafka-config/topics")
-    assert topics == {"load-kafka-config": {"topics": ["kafka-config-topic"]}}
+    assert topics == {"load-kafka-config": {"topics": [topic]}}
 
     # pause: nothing flows
     assert worker.call("PUT", "/connectors/load-kafka-config/pause")[0] == 202
@@ -102,7 +109,9 @@ def test_file_source_to_sink_walkthrough(standalone_worker: WorkerProcess, files
     # sink offsets come from its consumer group
     status, sink_offsets = worker.call("GET", "/connectors/dump-kafka-config/offsets")
     assert status == 200
-    assert sink_offsets == {"offsets": [{"partition": {"kafka_topic": "kafka-config-topic",
+    # (both modes' sinks are named dump-kafka-config, so they share the group connect-dump-...)
+    mine = [o for o in sink_offsets["offsets"] if o["partition"]["kafka_topic"] == topic]
+    assert {"offsets": mine} == {"offsets": [{"partition": {"kafka_topic": topic,
                                                        "kafka_partition": 0},
                                          "offset": {"kafka_offset": len(expected)}}]}
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +54,8 @@ class Listener:
 
 class WorkerConfig:
     def __init__(self, props: Mapping[str, str], distributed: bool) -> None:
-        self.originals = {**DEFAULTS, **{k: str(v) for k, v in props.items()}}
+        self.explicit = {k: str(v) for k, v in props.items()}
+        self.originals = {**DEFAULTS, **self.explicit}
         self.distributed = distributed
         self.providers = load_config_providers(self.originals)
         self.values = {k: resolve_placeholders(v, self.providers) for k, v in self.originals.items()}
@@ -91,6 +93,11 @@ class WorkerConfig:
         return [item.strip() for item in self.get_str("plugin.path").split(",") if item.strip()]
 
     def listener(self) -> Listener:
+        if "listeners" not in self.explicit and ("rest.port" in self.values
+                                                 or "rest.host.name" in self.values):
+            # The pre-KIP-208 keys the Definitive Guide still uses: rest.host.name, rest.port.
+            return Listener("http", self.values.get("rest.host.name") or "0.0.0.0",
+                            int(self.values.get("rest.port") or 8083))
         first = self.get_str("listeners").split(",")[0].strip()
         parsed = urlparse(first)
         if parsed.scheme not in ("http", "https"):
@@ -100,7 +107,7 @@ class WorkerConfig:
     def advertised_url(self) -> str:
         listener = self.listener()
         host = self.get("rest.advertised.host.name") or (
-            listener.host if listener.host not in ("0.0.0.0", "") else "127.0.0.1")
+            listener.host if listener.host not in ("0.0.0.0", "") else socket.getfqdn())
         port = self.get("rest.advertised.port") or listener.port
         scheme = self.get("rest.advertised.listener") or listener.scheme
         return f"{scheme}://{host}:{port}"
