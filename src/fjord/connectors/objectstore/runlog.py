@@ -1,7 +1,7 @@
 """Run history of a backup rule, kept in the bucket beside the data.
 
 Each run of each task leaves one small JSON object at
-`<prefix>_fjord/runs/<rule>/<YYYY-MM-DD>/<start ms, 13 digits>-task<N>.json`. Keeping it in
+`<prefix>_fjord/runs/<rule>/<YYYY-MM-DD>/<start ms, 13 digits>-task<N>-<run>.json`. Keeping it in
 the store (not in the worker) means the history survives the worker, a rule deleted and
 created again, and moving the bucket; anyone who can read the backup can read its history,
 and `fjord backup describe` reads it with the rule's own store settings. Days are folders so
@@ -42,6 +42,7 @@ class RunRecord:
     errors: list[str] = field(default_factory=list)
     # "topic-partition" -> [first offset, last offset] written by this run
     ranges: dict[str, list[int]] = field(default_factory=dict)
+    sequence: int = 0  # runs of one task, counted from its start (flushes can share a millisecond)
 
     def to_json(self) -> builtins.bytes:
         return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True).encode()
@@ -58,7 +59,8 @@ def _day(ms: int) -> str:
 
 def run_key(prefix: str, run: RunRecord) -> str:
     day = _day(run.started_ms)
-    return f"{run_log_prefix(prefix, run.rule)}{day}/{run.started_ms:013d}-task{run.task}.json"
+    return (f"{run_log_prefix(prefix, run.rule)}{day}/"
+            f"{run.started_ms:013d}-task{run.task}-{run.sequence:06d}.json")
 
 
 class RunLog:
@@ -68,8 +70,11 @@ class RunLog:
         self.store = store
         self.prefix = prefix
         self.pending: list[RunRecord] = []
+        self.sequence = 0
 
     def record(self, run: RunRecord) -> None:
+        self.sequence += 1
+        run.sequence = self.sequence
         self.pending.append(run)
         while self.pending:
             head = self.pending[0]
