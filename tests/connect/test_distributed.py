@@ -1,5 +1,6 @@
 """Two distributed workers form one cluster; SIGKILL one and its tasks move to the other
-without losing a line (at-least-once: duplicates are allowed, gaps are not)."""
+without losing a line (at-least-once: duplicates are allowed, gaps are not); a third joins and
+work spreads to it."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def test_two_workers_share_work_and_survive_sigkill(connect_broker: BrokerProces
     first = WorkerProcess(tmp_path / "w1", connect_broker.bootstrap, "distributed", props).start()
     second = WorkerProcess(tmp_path / "w2", connect_broker.bootstrap, "distributed", props).start()
     workers = {f"127.0.0.1:{first.port}": first, f"127.0.0.1:{second.port}": second}
+    everyone = dict(workers)
     try:
         for worker in workers.values():
             wait_until(lambda w=worker: w.call("GET", "/health")[0] == 200, message="healthy")
@@ -96,8 +98,24 @@ def test_two_workers_share_work_and_survive_sigkill(connect_broker: BrokerProces
         assert moved_after < SESSION_MS / 1000 + 25
         assert survivor.call("GET", "/connectors/d-src/status")[1]["connector"]["worker_id"] \
             == survivor_id
+
+        # a worker joins: work spreads again, and the copy goes on without a gap
+        joiner = WorkerProcess(tmp_path / "w3", connect_broker.bootstrap, "distributed", props)
+        workers[f"127.0.0.1:{joiner.port}"] = joiner.start()
+        del workers[victim_id]
+
+        def respread() -> set[str]:
+            owners = {w for name in names for state, w in task_workers(survivor, name)
+                      if state == "RUNNING"}
+            return owners if owners == set(workers) else set()
+        wait_until(respread, timeout=SESSION_MS / 1000 + 25, message="tasks on the new worker too")
+        more = [f"record-{i:05d}" for i in range(300, 350)]
+        with open(source_file, "a") as out:
+            out.write("".join(f"{line}\n" for line in more))
+        wait_until(lambda: set(read_lines(sink_file)) >= set(lines + more), timeout=60,
+                   message="lines written after the join")
     finally:
-        for worker in workers.values():
+        for worker in [*everyone.values(), *workers.values()]:
             worker.stop()
 
 
