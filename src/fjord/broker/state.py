@@ -16,6 +16,7 @@ from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
 from fjord.config.definitions import ConfigError
 from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
+from fjord.coordinator.transactions import TransactionCoordinator
 from fjord.metadata.store import MetadataStore, TopicInfo
 from fjord.storage.log import LogConfig, PartitionLog
 from fjord.storage.manager import LogManager
@@ -62,6 +63,9 @@ class BrokerState:
         # Extension point for later layers (group coordinator, ...): name -> object.
         self.services: dict[str, Any] = {}
         self.services["groups"] = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
+        self.services["transactions"] = TransactionCoordinator(
+            dirs[0], self.producer_ids, self.logs, int(config.get("transaction.max.timeout.ms")),
+            self.services["groups"])
 
     # --- config -------------------------------------------------------------------------
 

@@ -271,3 +271,23 @@ def encode_batch(records: list[Record], *, attributes: int = 0, producer_id: int
     ) + bytes(body)
     length = 4 + 1 + 4 + len(after_crc)
     return struct.pack(">qiibI", base_offset, length, 0, 2, crc32c.crc32c(after_crc)) + after_crc
+
+
+CONTROL_ABORT, CONTROL_COMMIT = 0, 1
+
+
+def control_type(data: bytes | memoryview) -> int | None:
+    """The marker type (0 abort, 1 commit) of a control batch: its record key's second i16."""
+    for record in iter_records(bytes(data)):
+        if record.key is not None and len(record.key) >= 4:
+            return int(struct.unpack_from(">h", record.key, 2)[0])
+    return None
+
+
+def control_batch(producer_id: int, producer_epoch: int, commit: bool, timestamp: int,
+                  coordinator_epoch: int = 0) -> bytes:
+    """A transaction marker as Kafka's coordinator writes it: one control record."""
+    marker = Record(0, timestamp, struct.pack(">hh", 0, CONTROL_COMMIT if commit else CONTROL_ABORT),
+                    struct.pack(">hi", 0, coordinator_epoch), [])
+    return encode_batch([marker], attributes=TRANSACTIONAL_BIT | CONTROL_BIT,
+                        producer_id=producer_id, producer_epoch=producer_epoch)

@@ -21,6 +21,7 @@ from fjord.protocol.records import (
     LOG_OVERHEAD,
     BatchHeader,
     batch_length_at,
+    control_type,
     iter_records,
     set_base_offset,
     set_log_append_time,
@@ -33,6 +34,7 @@ log = logging.getLogger("fjord.storage")
 LONG_MAX = 2**63 - 1
 SNAPSHOT = "producer-state.json"
 _OFFSET = struct.Struct(">q")
+_BASE = _OFFSET
 
 
 @dataclass
@@ -134,9 +136,12 @@ class PartitionLog:
             if segment.next_offset <= valid_to:
                 continue
             start = segment.position_of(valid_to) if valid_to > segment.base_offset else 0
-            for _pos, header in segment.iter_headers(start):
+            for pos, header in segment.iter_headers(start):
                 if header.last_offset >= valid_to:
-                    self.producers.update(header)
+                    control = None
+                    if header.is_control:
+                        control = control_type(segment.read(pos, header.length))
+                    self.producers.update(header, control)
 
     # --- state --------------------------------------------------------------------------
 
@@ -151,6 +156,15 @@ class PartitionLog:
     @property
     def high_watermark(self) -> int:
         return self.active.next_offset
+
+    @property
+    def last_stable_offset(self) -> int:
+        """Below this every transaction is decided: where read_committed consumers stop."""
+        first = self.producers.first_unstable_offset()
+        return self.high_watermark if first is None else first
+
+    def aborted_transactions(self, start: int, end: int) -> list[tuple[int, int]]:
+        return self.producers.aborted_between(start, end)
 
     @property
     def size(self) -> int:
@@ -189,8 +203,11 @@ class PartitionLog:
             pieces = [buffer]
         self._maybe_roll(len(data), now_ms, max_ts)
         self.active.append(pieces, len(data), base, next_offset - 1, max_ts)
+        pos = 0
         for header in headers:
-            self.producers.update(header)
+            control = control_type(view[pos : pos + header.length]) if header.is_control else None
+            self.producers.update(header, control)
+            pos += header.length
         self.unflushed += next_offset - base
         self._wake()
         return base, append_time
@@ -237,15 +254,19 @@ class PartitionLog:
 
     # --- reading ------------------------------------------------------------------------
 
-    def read(self, offset: int, max_bytes: int, whole_first: bool = True) -> ReadResult:
+    def read(self, offset: int, max_bytes: int, whole_first: bool = True,
+             max_offset: int | None = None) -> ReadResult:
         """Batches from `offset`, at most max_bytes unless the first batch alone is larger.
 
-        The cut is made at a batch boundary so clients never see a torn batch.
+        The cut is made at a batch boundary so clients never see a torn batch; with
+        max_offset (the last stable offset, for read_committed) no batch starting at or
+        past it is returned.
         """
         hw = self.high_watermark
         if offset < self.log_start_offset or offset > hw:
             raise OffsetOutOfRange(offset)
-        if offset == hw:
+        limit = hw if max_offset is None else min(max_offset, hw)
+        if offset >= limit:
             return ReadResult(b"", hw, self.log_start_offset)
         segment = self._segment_for(offset)
         position = segment.position_of(offset)
@@ -254,15 +275,15 @@ class PartitionLog:
             if following is None:
                 return ReadResult(b"", hw, self.log_start_offset)
             segment, position = following, 0
-        data = segment.read(position, max_bytes)
-        cut = _whole_batches(data)
+        data: bytes | memoryview = segment.read(position, max_bytes)
+        cut = _whole_batches(data, limit)
         if cut == 0 and whole_first:
             head = data if len(data) >= LOG_OVERHEAD else segment.read(position, LOG_OVERHEAD)
             first = _batch_size(head)
-            return ReadResult(segment.read(position, first) if first > 0 else b"", hw,
-                              self.log_start_offset)
-        return ReadResult(memoryview(data)[:cut] if cut < len(data) else data, hw,
-                          self.log_start_offset)
+            data = segment.read(position, first) if first > 0 else b""
+        elif cut < len(data):
+            data = memoryview(data)[:cut]
+        return ReadResult(data, hw, self.log_start_offset)
 
     def _segment_for(self, offset: int) -> Segment:
         chosen = self.segments[0]
@@ -331,6 +352,7 @@ class PartitionLog:
         if offset > self.log_start_offset:
             self.log_start_offset = offset
             self._drop_below(offset)
+            self.producers.forget_before(offset)
         return self.log_start_offset
 
     def _drop_below(self, offset: int) -> None:
@@ -367,6 +389,7 @@ class PartitionLog:
         segment = self.segments.pop(0)
         segment.delete()
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
+        self.producers.forget_before(self.log_start_offset)
         log.info("retention deleted segment %d of %s-%d; log start offset now %d",
                  segment.base_offset, self.topic, self.partition, self.log_start_offset)
 
@@ -387,18 +410,18 @@ class PartitionLog:
         self._wake()
 
 
-def _whole_batches(data: bytes) -> int:
-    """Length of the prefix of `data` made of whole batches."""
+def _whole_batches(data: bytes | memoryview, below_offset: int) -> int:
+    """Length of the prefix of `data` made of whole batches starting below `below_offset`."""
     pos = 0
     size = len(data)
     while True:
         length = _batch_size(data, pos)
-        if length <= 0 or pos + length > size:
+        if length <= 0 or pos + length > size or _BASE.unpack_from(data, pos)[0] >= below_offset:
             return pos
         pos += length
 
 
-def _batch_size(data: bytes, pos: int = 0) -> int:
+def _batch_size(data: bytes | memoryview, pos: int = 0) -> int:
     return batch_length_at(data, pos)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from fjord.protocol.records import NO_PRODUCER_ID, BatchHeader
 
 INT32_MAX = 2**31 - 1
+ABORT, COMMIT = 0, 1  # control record types of transaction markers
 CACHED_BATCHES = 5  # Kafka keeps the metadata of the last 5 batches per producer
 
 
@@ -54,8 +55,14 @@ def _last_seq(header: BatchHeader) -> int:
 
 
 class ProducerStateTable:
+    """Sequences per producer, plus the transactions the log holds: the first offset of each
+    open one (which bounds the last stable offset) and the aborted ones a read_committed
+    consumer must skip — Kafka's producer state and .txnindex in one derived structure."""
+
     def __init__(self) -> None:
         self.producers: dict[int, ProducerEntry] = {}
+        self.ongoing: dict[int, int] = {}  # producer id -> first offset of its open txn
+        self.aborted: list[tuple[int, int, int]] = []  # (producer id, first, last offset)
 
     def check(self, header: BatchHeader) -> None:
         """Raise if this batch must not be appended; DuplicateSequence carries the old offset."""
@@ -82,10 +89,17 @@ class ProducerStateTable:
                 f"expected sequence {_next_seq(entry.last_seq)}, got {header.base_sequence}"
             )
 
-    def update(self, header: BatchHeader) -> None:
+    def update(self, header: BatchHeader, control_type: int | None = None) -> None:
         pid = header.producer_id
-        if pid == NO_PRODUCER_ID or header.is_control:
+        if pid == NO_PRODUCER_ID:
             return
+        if header.is_control:
+            first = self.ongoing.pop(pid, None)
+            if control_type == ABORT and first is not None:
+                self.aborted.append((pid, first, header.base_offset))
+            return
+        if header.is_transactional:
+            self.ongoing.setdefault(pid, header.base_offset)
         entry = self.producers.get(pid)
         if entry is None or header.producer_epoch != entry.epoch:
             entry = ProducerEntry(header.producer_epoch)
@@ -94,6 +108,16 @@ class ProducerStateTable:
             (header.base_sequence, _last_seq(header), header.base_offset, header.last_offset)
         )
         entry.last_timestamp = header.max_timestamp
+
+    def first_unstable_offset(self) -> int | None:
+        return min(self.ongoing.values()) if self.ongoing else None
+
+    def aborted_between(self, start: int, end: int) -> list[tuple[int, int]]:
+        """(producer id, first offset) of aborted txns overlapping offsets [start, end)."""
+        return [(pid, first) for pid, first, last in self.aborted if last >= start and first < end]
+
+    def forget_before(self, offset: int) -> None:
+        self.aborted = [entry for entry in self.aborted if entry[2] >= offset]
 
     def expire(self, before_timestamp: int) -> None:
         for pid in [p for p, e in self.producers.items() if e.last_timestamp < before_timestamp]:
@@ -108,6 +132,8 @@ class ProducerStateTable:
                 str(pid): {"epoch": e.epoch, "batches": list(e.batches), "ts": e.last_timestamp}
                 for pid, e in self.producers.items()
             },
+            "ongoing": {str(pid): first for pid, first in self.ongoing.items()},
+            "aborted": self.aborted,
         }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data))
@@ -125,4 +151,6 @@ class ProducerStateTable:
             for item in raw["batches"]:
                 entry.batches.append(tuple(item))  # type: ignore[arg-type]
             self.producers[int(pid)] = entry
+        self.ongoing = {int(pid): int(first) for pid, first in data.get("ongoing", {}).items()}
+        self.aborted = [(int(a), int(b), int(c)) for a, b, c in data.get("aborted", [])]
         return int(data["offset"])

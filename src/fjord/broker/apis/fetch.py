@@ -52,19 +52,23 @@ def _collect(broker: BrokerState, request: Any, committed: bool
                 continue
             logs.append(plog)
             limit = min(part.partition_max_bytes, budget - total)
+            stable = plog.last_stable_offset
             try:
                 if limit > 0 or total == 0:
-                    result = plog.read(part.fetch_offset, max(limit, 0), whole_first=total == 0)
+                    result = plog.read(part.fetch_offset, max(limit, 0), whole_first=total == 0,
+                                       max_offset=stable if committed else None)
                     entry["records"] = result.data
                     total += len(result.data)
-                entry["high_watermark"] = plog.high_watermark
-                entry["last_stable_offset"] = plog.high_watermark
-                entry["log_start_offset"] = plog.log_start_offset
+                    if committed and result.data:
+                        entry["aborted_transactions"] = [
+                            {"producer_id": pid, "first_offset": first}
+                            for pid, first in plog.aborted_transactions(part.fetch_offset, stable)
+                        ]
             except OffsetOutOfRange:
                 entry["error_code"] = ErrorCode.offset_out_of_range
-                entry["high_watermark"] = plog.high_watermark
-                entry["last_stable_offset"] = plog.high_watermark
-                entry["log_start_offset"] = plog.log_start_offset
+            entry["high_watermark"] = plog.high_watermark
+            entry["last_stable_offset"] = stable
+            entry["log_start_offset"] = plog.log_start_offset
             partitions.append(entry)
         item: dict[str, Any] = {"topic": name or "", "partitions": partitions}
         if topic_id is not None:

@@ -1,32 +1,34 @@
-"""InitProducerId (22): ids for idempotent producers.
+"""InitProducerId (22): producer ids for idempotent and transactional producers.
 
-A producer that passes its current id and epoch (KIP-360) gets the epoch bumped so it can
-reset its sequences; transactional ids belong to the transactions work and are refused
-with a clear message until then.
+Without a transactional id a fresh id is handed out, or — when the producer passes its
+current id and epoch (KIP-360) — the epoch is bumped so it can reset its sequences. With
+one, the transaction coordinator fences older incarnations and aborts what they left open.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from kio.schema.errors import ErrorCode
-
 from fjord.broker.context import RequestContext
+from fjord.broker.groups import millis
 from fjord.broker.registry import api
+from fjord.broker.transactions import txn_coordinator
+from fjord.coordinator.transactions import TxnError
 
-log = logging.getLogger("fjord.broker")
 MAX_EPOCH = 32767
 
 
 @api(22, "InitProducerId", 0, 5)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
-    if request.transactional_id is not None:
-        log.warning("client %s asked for transactional id %r: transactions are not supported yet",
-                    ctx.client_id, request.transactional_id)
-        return {"error_code": ErrorCode.invalid_request, "producer_id": -1, "producer_epoch": -1}
     current = getattr(request, "producer_id", -1)
     epoch = getattr(request, "producer_epoch", -1)
+    if request.transactional_id is not None:
+        try:
+            pid, new_epoch = txn_coordinator(ctx).init_producer_id(
+                request.transactional_id, millis(request.transaction_timeout), current, epoch)
+        except TxnError as exc:
+            return {"error_code": exc.code, "producer_id": -1, "producer_epoch": -1}
+        return {"error_code": 0, "producer_id": pid, "producer_epoch": new_epoch}
     if current >= 0 and 0 <= epoch < MAX_EPOCH - 1:
         return {"error_code": 0, "producer_id": current, "producer_epoch": epoch + 1}
     return {"error_code": 0, "producer_id": ctx.broker.producer_ids.next_id(), "producer_epoch": 0}

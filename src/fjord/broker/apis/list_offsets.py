@@ -15,10 +15,13 @@ from fjord.storage.log import PartitionLog
 LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED = -1, -2, -3, -4, -5
 
 
-def lookup(plog: PartitionLog, timestamp: int) -> tuple[int, int]:
-    """(offset, timestamp) for a ListOffsets timestamp query; (-1, -1) when none."""
+def lookup(plog: PartitionLog, timestamp: int, committed: bool = False) -> tuple[int, int]:
+    """(offset, timestamp) for a ListOffsets timestamp query; (-1, -1) when none.
+
+    read_committed clients see the last stable offset as "latest", as in Kafka.
+    """
     if timestamp == LATEST:
-        return plog.high_watermark, -1
+        return (plog.last_stable_offset if committed else plog.high_watermark), -1
     if timestamp in (EARLIEST, EARLIEST_LOCAL):
         return plog.log_start_offset, -1
     if timestamp == LATEST_TIERED:
@@ -32,6 +35,7 @@ def lookup(plog: PartitionLog, timestamp: int) -> tuple[int, int]:
 
 @api(2, "ListOffsets", 1, 9)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    committed = getattr(request, "isolation_level", 0) == 1
     topics = []
     for topic in request.topics:
         partitions = []
@@ -42,7 +46,7 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
                                    "error_code": ErrorCode.unknown_topic_or_partition,
                                    "timestamp": -1, "offset": -1, "leader_epoch": -1})
                 continue
-            offset, stamp = lookup(plog, part.timestamp)
+            offset, stamp = lookup(plog, part.timestamp, committed)
             partitions.append({"partition_index": part.partition_index, "error_code": 0,
                                "timestamp": stamp, "offset": offset, "leader_epoch": 0})
         topics.append({"name": topic.name, "partitions": partitions})

@@ -1,0 +1,29 @@
+"""AddPartitionsToTxn (24): the client form (v0-v3) that names the partitions a
+transaction is about to write to. (v4+ is the broker-to-coordinator verification form,
+which one node has no use for.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.broker.transactions import txn_coordinator
+from fjord.coordinator.transactions import TxnError
+
+
+@api(24, "AddPartitionsToTxn", 0, 3)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    wanted = [(t.name, p) for t in request.v3_and_below_topics for p in t.partitions]
+    try:
+        codes = txn_coordinator(ctx).add_partitions(
+            request.v3_and_below_transactional_id, request.v3_and_below_producer_id,
+            request.v3_and_below_producer_epoch, wanted)
+    except TxnError as exc:
+        codes = {tp: exc.code for tp in wanted}
+    by_topic: dict[str, list[dict[str, Any]]] = {}
+    for (topic, partition), code in codes.items():
+        by_topic.setdefault(topic, []).append(
+            {"partition_index": partition, "partition_error_code": code})
+    return {"results_by_topic_v3_and_below": [
+        {"name": name, "results_by_partition": parts} for name, parts in by_topic.items()]}

@@ -1,0 +1,30 @@
+"""EndTxn (26): commit or abort — markers go into every partition of the transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.broker.transactions import txn_coordinator
+from fjord.coordinator.transactions import TxnError
+
+
+@api(26, "EndTxn", 0, 4)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    coordinator = txn_coordinator(ctx)
+    try:
+        coordinator.end(request.transactional_id, request.producer_id, request.producer_epoch,
+                        request.committed)
+    except TxnError as exc:
+        return {"error_code": exc.code}
+    except OSError:
+        return {"error_code": ErrorCode.kafka_storage_error}
+    to_flush = [plog for plog in ctx.broker.logs.logs.values() if plog.needs_flush()]
+    if to_flush:
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(None, p.flush) for p in to_flush))
+    return {"error_code": 0}

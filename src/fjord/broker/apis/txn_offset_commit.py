@@ -1,0 +1,39 @@
+"""TxnOffsetCommit (28): offsets that become the group's committed offsets only if the
+transaction commits (EndTxn), so a consume-transform-produce loop is exactly once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+from fjord.broker.transactions import txn_coordinator
+from fjord.coordinator.transactions import TxnError
+
+
+@api(28, "TxnOffsetCommit", 0, 4)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    staged: dict[tuple[str, int], tuple[int, int, str]] = {}
+    codes: dict[tuple[str, int], ErrorCode] = {}
+    for topic in request.topics:
+        info = ctx.broker.metadata.topics.get(topic.name)
+        for part in topic.partitions:
+            key = (topic.name, part.partition_index)
+            if info is None or not 0 <= part.partition_index < info.partitions:
+                codes[key] = ErrorCode.unknown_topic_or_partition
+                continue
+            staged[key] = (part.committed_offset, getattr(part, "committed_leader_epoch", -1),
+                           part.committed_metadata or "")
+            codes[key] = ErrorCode.none
+    if staged:
+        try:
+            txn_coordinator(ctx).stage_offsets(request.transactional_id, request.producer_id,
+                                               request.producer_epoch, request.group_id, staged)
+        except TxnError as exc:
+            codes = {key: exc.code for key in codes}
+    by_topic: dict[str, list[dict[str, Any]]] = {}
+    for (topic, partition), code in codes.items():
+        by_topic.setdefault(topic, []).append({"partition_index": partition, "error_code": code})
+    return {"topics": [{"name": name, "partitions": parts} for name, parts in by_topic.items()]}
