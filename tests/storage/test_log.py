@@ -176,3 +176,30 @@ def test_clean_reopen_trusts_indexes_and_keeps_data(tmp_path: Path) -> None:
     assert reopened.high_watermark == 10
     assert _offsets(reopened, 7) == [7, 8, 9]
     assert len(reopened.segments) == len(plog.segments)
+
+
+@pytest.mark.parametrize("clean", [True, False])
+def test_transaction_state_is_rebuilt_on_reopen(tmp_path: Path, clean: bool) -> None:
+    from fjord.protocol.records import control_batch
+
+    plog = _open(tmp_path / "t-0")
+    _append(plog, make_batch([(None, b"plain")]))
+    _append(plog, make_batch([(None, b"t1")] * 2, producer_id=5, producer_epoch=0,
+                             base_sequence=0, transactional=True))
+    assert plog.last_stable_offset == 1 and plog.high_watermark == 3
+    abort = control_batch(5, 0, commit=False, timestamp=0)
+    plog.append(abort, split_batches(abort), 0)
+    _append(plog, make_batch([(None, b"t2")], producer_id=6, producer_epoch=0,
+                             base_sequence=0, transactional=True))
+    assert plog.last_stable_offset == 4
+    assert plog.aborted_transactions(0, 10) == [(5, 1)]
+    assert plog.read(0, 10_000, max_offset=plog.last_stable_offset).data
+    if clean:
+        plog.close()
+    reopened = _open(tmp_path / "t-0", clean=clean)
+    assert reopened.last_stable_offset == 4
+    assert reopened.aborted_transactions(0, 10) == [(5, 1)]
+    assert reopened.aborted_transactions(4, 10) == []
+    commit = control_batch(6, 0, commit=True, timestamp=0)
+    reopened.append(commit, split_batches(commit), 0)
+    assert reopened.last_stable_offset == reopened.high_watermark == 6
