@@ -65,3 +65,29 @@ def test_rest_details(connect_broker: BrokerProcess, tmp_path: Path) -> None:
         assert status == 404 and body == {"error_code": 404, "message": "HTTP 404 Not Found"}
     finally:
         worker.stop()
+
+
+def test_source_topic_creation_settings(connect_broker: BrokerProcess,
+                                        standalone_worker: WorkerProcess, tmp_path: Path) -> None:
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    source = tmp_path / "tc.txt"
+    source.write_text("one\n")
+    status, body = standalone_worker.call("POST", "/connectors", {"name": "tc-src", "config": {
+        "connector.class": "FileStreamSource", "file": str(source), "topic": "tc-compacted-1",
+        "topic.creation.default.partitions": "3", "topic.creation.default.replication.factor": "1",
+        "topic.creation.groups": "compacted",
+        "topic.creation.compacted.include": "tc-compacted-.*",
+        "topic.creation.compacted.partitions": "2",
+        "topic.creation.compacted.cleanup.policy": "compact"}})
+    assert status == 201, body
+    admin = AdminClient({"bootstrap.servers": connect_broker.bootstrap})
+
+    def created() -> bool:
+        topic = admin.list_topics(timeout=5).topics.get("tc-compacted-1")
+        return topic is not None and not topic.error and len(topic.partitions) == 2
+    wait_until(created, message="topic created with the group's settings")
+    resource = ConfigResource(ConfigResource.Type.TOPIC, "tc-compacted-1")
+    configs = admin.describe_configs([resource])[resource].result(10)
+    assert configs["cleanup.policy"].value == "compact"
+    assert standalone_worker.call("DELETE", "/connectors/tc-src")[0] == 204

@@ -266,7 +266,8 @@ class Worker:
             value_converter=converter("value.converter", False),
             header_converter=converter("header.converter", False),
             listener=self.listener,
-            ensure_topic=lambda name, rf: self.ensure_topic(name, rf),
+            ensure_topic=self.ensure_topic,
+            topic_creation=self.config.get_str("topic.creation.enable").lower() == "true",
         )
 
     def set_task_target(self, task_id: TaskId, target: str) -> None:

@@ -41,6 +41,7 @@ DEFAULTS: dict[str, str] = {
     "scheduled.rebalance.max.delay.ms": "300000",
     "worker.sync.timeout.ms": "3000",
     "plugin.path": "",
+    "topic.creation.enable": "true",
     "connector.client.config.override.policy": "All",
 }
 

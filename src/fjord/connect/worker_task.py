@@ -8,6 +8,7 @@ another task. A task that throws goes FAILED with its trace; the worker keeps ru
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -79,7 +80,8 @@ class TaskServices:
     value_converter: Converter
     header_converter: HeaderConverter
     listener: StatusListener
-    ensure_topic: Callable[[str, int], None]
+    ensure_topic: Callable[..., None]
+    topic_creation: bool = True
 
 
 class WorkerTask(threading.Thread):
@@ -205,10 +207,50 @@ class _SourceContext:
         return self._reader
 
 
+class TopicCreation:
+    """KIP-158: a source connector's `topic.creation.*` settings decide how new topics are made.
+
+    Groups are tried in `topic.creation.groups` order; a topic matching a group's `include`
+    and not its `exclude` regexes takes that group's settings, else `default`'s.
+    """
+
+    def __init__(self, config: Mapping[str, str]) -> None:
+        prefix = "topic.creation."
+        self.enabled = f"{prefix}default.partitions" in config or \
+            f"{prefix}default.replication.factor" in config
+        self.groups: list[tuple[str, list[re.Pattern[str]], list[re.Pattern[str]]]] = []
+        for group in [g.strip() for g in config.get(f"{prefix}groups", "").split(",") if g.strip()]:
+            include = [re.compile(p.strip()) for p in
+                       config.get(f"{prefix}{group}.include", "").split(",") if p.strip()]
+            exclude = [re.compile(p.strip()) for p in
+                       config.get(f"{prefix}{group}.exclude", "").split(",") if p.strip()]
+            self.groups.append((group, include, exclude))
+        self.config = config
+
+    def settings(self, topic: str) -> tuple[int, int, dict[str, str]]:
+        chosen = "default"
+        for group, include, exclude in self.groups:
+            if any(p.fullmatch(topic) for p in include) and not any(
+                    p.fullmatch(topic) for p in exclude):
+                chosen = group
+                break
+        prefix = f"topic.creation.{chosen}."
+        own = {k[len(prefix):]: v for k, v in self.config.items() if k.startswith(prefix)}
+        fallback = {k[len("topic.creation.default."):]: v for k, v in self.config.items()
+                    if k.startswith("topic.creation.default.")}
+        merged = {**fallback, **own}
+        partitions = int(merged.pop("partitions", "-1"))
+        factor = int(merged.pop("replication.factor", "-1"))
+        for key in ("include", "exclude"):
+            merged.pop(key, None)
+        return factor, partitions, merged
+
+
 class WorkerSourceTask(WorkerTask):
     task: SourceTask
 
     def initialize(self) -> None:
+        self.topic_creation = TopicCreation(self.connector_config)
         reader = ConnectorOffsetReader(self.services.offset_store, self.id.connector)
         self.task.initialize(_SourceContext(self.task_config, reader))
         config = self.services.client_config("producer", self.connector_config)
@@ -296,6 +338,10 @@ class WorkerSourceTask(WorkerTask):
             kwargs["timestamp"] = transformed.timestamp
         if headers:
             kwargs["headers"] = headers
+        if topic not in self._reported_topics and self.topic_creation.enabled \
+                and self.services.topic_creation:
+            factor, partitions, configs = self.topic_creation.settings(topic)
+            self.services.ensure_topic(topic, factor, partitions if partitions > 0 else 1, configs)
         while True:
             try:
                 self.producer.produce(topic, **kwargs)
