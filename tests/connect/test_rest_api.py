@@ -91,3 +91,19 @@ def test_source_topic_creation_settings(connect_broker: BrokerProcess,
     configs = admin.describe_configs([resource])[resource].result(10)
     assert configs["cleanup.policy"].value == "compact"
     assert standalone_worker.call("DELETE", "/connectors/tc-src")[0] == 204
+
+
+def test_initial_state_in_distributed_mode(distributed_worker: WorkerProcess, tmp_path: Path) -> None:
+    worker = distributed_worker
+    wait_until(lambda: worker.call("GET", "/health")[0] == 200, message="worker joined")
+    (tmp_path / "p.txt").write_text("x\n")
+    status, body = worker.call("POST", "/connectors", {
+        "name": "born-paused", "initial_state": "PAUSED",
+        "config": {"connector.class": "FileStreamSource", "file": str(tmp_path / "p.txt"),
+                   "topic": "born-paused"}})
+    assert status == 201, body
+    wait_until(lambda: worker.call("GET", "/connectors/born-paused/status")[1]["connector"][
+        "state"] == "PAUSED", message="PAUSED from the start")
+    status, body = worker.call("GET", "/connectors/born-paused/offsets")
+    assert status == 200 and body == {"offsets": []}  # paused before reading anything
+    assert worker.call("DELETE", "/connectors/born-paused")[0] == 204

@@ -55,6 +55,7 @@ class KafkaConfigStore(ConfigStore):
         super().__init__()
         self.herder = herder
         self._staged: dict[str, dict[int, dict[str, str]]] = {}
+        self._targets: dict[str, str] = {}
         self._live = False
         self.log = KafkaLog(herder._client_config, topic, self._apply)
 
@@ -80,13 +81,19 @@ class KafkaConfigStore(ConfigStore):
                 else:
                     entry = self._entries.get(name)
                     if entry is None:
-                        self._entries[name] = ConnectorEntry(dict(value["properties"]), RUNNING)
+                        # initial_state is written before the config, as Kafka does it
+                        target = self._targets.get(name, RUNNING)
+                        self._entries[name] = ConnectorEntry(dict(value["properties"]), target)
                     else:
                         entry.config = dict(value["properties"])
             elif key.startswith("target-state-"):
                 name = key[len("target-state-"):]
-                if value is not None and name in self._entries:
-                    self._entries[name].target = value.get("state.v2") or value["state"]
+                if value is None:
+                    self._targets.pop(name, None)
+                else:
+                    self._targets[name] = value.get("state.v2") or value["state"]
+                    if name in self._entries:
+                        self._entries[name].target = self._targets[name]
             elif key.startswith("task-"):
                 name, _, index = key[len("task-"):].rpartition("-")
                 if value is not None:
