@@ -56,7 +56,8 @@ def restore_name(rule: str) -> str:
 
 
 def restore_config(name: str, store_config: Mapping[str, str], source_topic: str, to_topic: str,
-                   from_ms: int = -1, to_ms: int = -1, tasks: int = 1) -> dict[str, str]:
+                   from_ms: int = -1, to_ms: int = -1, tasks: int = 1,
+                   partitions: int | None = None) -> dict[str, str]:
     config = {
         "name": name,
         "connector.class": SOURCE_CLASS,
@@ -68,6 +69,10 @@ def restore_config(name: str, store_config: Mapping[str, str], source_topic: str
         cfg.RESTORE_FROM_MS: str(from_ms),
         cfg.RESTORE_TO_MS: str(to_ms),
     }
+    if partitions:
+        # KIP-158: the worker creates a missing target with the backup's partition count
+        config.update({"topic.creation.default.partitions": str(partitions),
+                       "topic.creation.default.replication.factor": "-1"})
     return config
 
 

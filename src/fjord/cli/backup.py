@@ -330,7 +330,8 @@ def restore(
     restoring.clear_progress(store, location.prefix, connector)
     try:
         client.create(connector, restoring.restore_config(connector, store_config, source, target,
-                                                          from_ms, to_ms, tasks))
+                                                          from_ms, to_ms, tasks,
+                                                          the_plan.partitions[source]))
     except ConnectError as exc:
         raise fail(str(exc).splitlines()[0]) from None
     console.print(f"restoring {source} ({the_plan.objects} objects, {_size(the_plan.object_bytes)}) "
