@@ -114,10 +114,15 @@ class WorkerTask(threading.Thread):
         self._stopping.set()
         with self._state_changed:
             self._state_changed.notify_all()
-        try:
-            self.task.stop()
-        except Exception:
-            log.exception("task %s failed to stop cleanly", self.id)
+        if self.stop_from_caller:
+            try:
+                self.task.stop()
+            except Exception:
+                log.exception("task %s failed to stop cleanly", self.id)
+
+    # Kafka calls SourceTask.stop from another thread (to unblock poll) but SinkTask.stop from
+    # the task's own thread, after its last put: a sink's file must not close under put.
+    stop_from_caller = True
 
     @property
     def stopping(self) -> bool:
@@ -442,6 +447,7 @@ def sink_topics(config: Mapping[str, str]) -> tuple[list[str], str | None]:
 
 class WorkerSinkTask(WorkerTask):
     task: SinkTask
+    stop_from_caller = False
 
     def initialize(self) -> None:
         self.assignment: set[TopicPartition] = set()
@@ -528,6 +534,7 @@ class WorkerSinkTask(WorkerTask):
             if self.stopping:
                 break
             records: list[SinkRecord] = []
+            batch_offsets: dict[TopicPartition, int] = {}
             self.raw.clear()
             for message in messages:
                 error = message.error()
@@ -541,11 +548,14 @@ class WorkerSinkTask(WorkerTask):
                     continue
                 record = self._convert(message)
                 tp = TopicPartition(str(message.topic()), int(message.partition() or 0))
-                self.current[tp] = int(message.offset() or 0) + 1
+                batch_offsets[tp] = int(message.offset() or 0) + 1
                 if record is not None:
                     records.append(record)
             # put() even with nothing new, as Kafka does: sinks rotate files on time in put.
-            self._deliver(records)
+            if not self._deliver(records):
+                break  # stopping: this batch was not put, so its offsets are not committed
+            self.current.update((tp, off) for tp, off in batch_offsets.items()
+                                if tp in self.assignment)
             if self.commit_requested or time.monotonic() - self._last_commit >= interval:
                 self.commit_requested = False
                 self.commit_offsets(None)
@@ -588,12 +598,12 @@ class WorkerSinkTask(WorkerTask):
         transformed = self.apply_chain(record, context)
         return transformed if isinstance(transformed, SinkRecord) else None
 
-    def _deliver(self, records: list[SinkRecord]) -> None:
+    def _deliver(self, records: list[SinkRecord]) -> bool:
         deadline = time.monotonic() + max(self.errors.config.retry_timeout_ms / 1000.0, 0.0)
         while not self.stopping:
             try:
                 self.task.put(records)
-                return
+                return True
             except RetriableException as exc:
                 # Kafka pauses the partitions and redelivers the same batch after the backoff.
                 log.warning("%s put asked for a retry: %s", self.id, exc)
@@ -609,6 +619,7 @@ class WorkerSinkTask(WorkerTask):
             except Exception as exc:
                 raise ConnectException("Exiting WorkerSinkTask due to unrecoverable exception.") \
                     from exc
+        return False
 
     def commit_offsets(self, only: set[TopicPartition] | None) -> None:
         self._last_commit = time.monotonic()
