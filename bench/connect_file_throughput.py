@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -29,6 +30,12 @@ def rss_kib(pid: int) -> tuple[int, int]:
         key, _, value = line.partition(":")
         fields[key] = value.strip()
     return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the worker: a figure the other load on a shared machine bends less."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def count_lines(path: Path) -> int:
@@ -58,6 +65,7 @@ def main() -> None:
                 for index in range(args.records):
                     out.write(f"{index:010d} {payload}\n")
             started = time.monotonic()
+            cpu_before = cpu_seconds(worker.proc.pid)
             for name, config in (
                     ("bench-source", {"connector.class": "FileStreamSource", "file": str(source),
                                       "topic": "bench"}),
@@ -72,12 +80,15 @@ def main() -> None:
                 peak_rss = max(peak_rss, rss_kib(worker.proc.pid)[0])
                 time.sleep(0.2)
             elapsed = time.monotonic() - started
+            cpu = cpu_seconds(worker.proc.pid) - cpu_before
             rss_now, hwm = rss_kib(worker.proc.pid)
             print(json.dumps({
                 "bench": "connect_file_throughput", "records": args.records,
                 "line_bytes": args.line_bytes, "seconds": round(elapsed, 2),
                 "records_per_s": round(args.records / elapsed),
                 "mb_per_s": round(args.records * args.line_bytes / elapsed / 1e6, 2),
+                "worker_cpu_s": round(cpu, 2),
+                "records_per_worker_cpu_s": round(args.records / cpu) if cpu else None,
                 "worker_rss_idle_mib": round(idle_rss / 1024, 1),
                 "worker_rss_mib": round(max(peak_rss, rss_now) / 1024, 1),
                 "worker_rss_peak_hwm_mib": round(hwm / 1024, 1),

@@ -266,9 +266,17 @@ class WorkerSourceTask(WorkerTask):
         self.producer = Producer(config)
         self._pending: dict[str, Mapping[str, Any] | None] = {}
         self._delivery_error: KafkaError | None = None
+        # A per-record callback only for tasks that want commit_record: it costs ~10% at 1 KB.
+        self._wants_commit_record = type(self.task).commit_record is not SourceTask.commit_record
         self._last_flush = time.monotonic()
 
+    def _on_error_only(self, error: KafkaError | None, message: Any) -> None:
+        if error is not None:
+            self._delivery_error = error
+
     def _on_delivery(self, record: SourceRecord) -> Callable[[KafkaError | None, Any], None]:
+        if not self._wants_commit_record:
+            return self._on_error_only
         def callback(error: KafkaError | None, message: Any) -> None:
             if error is not None:
                 self._delivery_error = error
