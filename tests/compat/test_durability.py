@@ -99,7 +99,10 @@ def end_offsets(bootstrap: str) -> dict[int, int]:
 
 
 def test_sigkill_loses_no_acknowledged_record(tmp_path: Path) -> None:
-    broker = BrokerProcess(tmp_path / "data", {"log.flush.interval.messages": "1"}).start()
+    # Small segments: kills also land around segment rolls, so recovery must cope with
+    # several segments per partition, not only a torn tail in the first one.
+    broker = BrokerProcess(tmp_path / "data", {"log.flush.interval.messages": "1",
+                                               "log.segment.bytes": "131072"}).start()
     try:
         admin = AdminClient({"bootstrap.servers": broker.bootstrap})
         admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)])[TOPIC].result(10)
@@ -148,6 +151,9 @@ def test_sigkill_loses_no_acknowledged_record(tmp_path: Path) -> None:
         print(f"read={len(read)} acknowledged-but-missing={len(missing)}")
         assert missing == {}
         assert len(read) == producer.sent  # flush() == 0: every record was acknowledged
+        segments = sorted((tmp_path / "data" / f"{TOPIC}-0").glob("*.log"))
+        print(f"segments of partition 0: {len(segments)}")
+        assert len(segments) > 3
         assert broker.alive()
     finally:
         broker.stop()
