@@ -90,7 +90,8 @@ class ErrorContext:
     key: bytes | None = None
     value: bytes | None = None
     headers: list[tuple[str, bytes | None]] | None = None
-    record_repr: str | None = None
+    record: Any = None
+    """The failing record, rendered only if errors.log.include.messages asks for it."""
 
 
 Reporter = Callable[[ErrorContext], None]
@@ -134,7 +135,7 @@ class RetryWithToleranceOperator:
         ctx = context or ErrorContext(stage, executing_class, error)
         ctx.stage, ctx.executing_class, ctx.error = stage, executing_class, error
         if self.config.log_enable:
-            detail = f" record: {ctx.record_repr}" if self.config.log_include_messages else ""
+            detail = f" record: {ctx.record!r}" if self.config.log_include_messages else ""
             log.error("Error encountered in task %s-%d. Executing stage '%s' with class '%s'%s.",
                       self.connector, self.task_id, stage.value, executing_class, detail,
                       exc_info=error)

@@ -266,9 +266,21 @@ class WorkerSourceTask(WorkerTask):
         self.producer = Producer(config)
         self._pending: dict[str, Mapping[str, Any] | None] = {}
         self._delivery_error: KafkaError | None = None
+        self._key_cache: dict[tuple[Any, ...], str] = {}
         # A per-record callback only for tasks that want commit_record: it costs ~10% at 1 KB.
         self._wants_commit_record = type(self.task).commit_record is not SourceTask.commit_record
         self._last_flush = time.monotonic()
+
+    def _partition_key(self, partition: Mapping[str, Any]) -> str:
+        """offset_key, memoised: sources repeat a handful of partitions on every record."""
+        try:
+            probe = tuple(sorted(partition.items()))
+            found = self._key_cache.get(probe)
+        except TypeError:  # unhashable values inside the partition map
+            return offset_key(self.id.connector, partition)
+        if found is None:
+            found = self._key_cache[probe] = offset_key(self.id.connector, partition)
+        return found
 
     def _on_error_only(self, error: KafkaError | None, message: Any) -> None:
         if error is not None:
@@ -307,10 +319,10 @@ class WorkerSourceTask(WorkerTask):
                 self.commit_offsets()
 
     def _send(self, record: SourceRecord) -> None:
-        partition_key = (offset_key(self.id.connector, record.source_partition)
+        partition_key = (self._partition_key(record.source_partition)
                          if record.source_partition is not None else None)
         context = ErrorContext(Stage.TRANSFORMATION, "", ConnectException(), record.topic,
-                               record.kafka_partition, None, record_repr=repr(record))
+                               record.kafka_partition, None, record=record)
         transformed = self.apply_chain(record, context)
         if transformed is None:
             self._remember(partition_key, record)
@@ -438,9 +450,23 @@ class _ErrantReporter:
         context = ErrorContext(Stage.TASK_PUT, type(self._runner.task).__name__, error,
                                record.original_topic, record.original_kafka_partition,
                                record.original_kafka_offset, raw[0] if raw else None,
-                               raw[1] if raw else None, raw[2] if raw else None, repr(record))
+                               raw[1] if raw else None, raw[2] if raw else None, record)
         self._runner.errors.execute(lambda: _raise(error), Stage.TASK_PUT,
                                     type(self._runner.task).__name__, context)
+
+
+class _ConsumerRecordText:
+    """Renders a consumed message for the error log only when it is actually logged."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __repr__(self) -> str:
+        m = self.message
+        return (f"ConsumerRecord(topic={m.topic()}, partition={m.partition()}, offset={m.offset()}, "
+                f"key={m.key()!r}, value={m.value()!r})")
 
 
 def _raise(error: BaseException) -> None:
@@ -574,9 +600,7 @@ class WorkerSinkTask(WorkerTask):
         key_bytes, value_bytes = message.key(), message.value()
         self.raw[(topic, partition, offset)] = (key_bytes, value_bytes, raw_headers)
         context = ErrorContext(Stage.KEY_CONVERTER, "", ConnectException(), topic, partition, offset,
-                               key_bytes, value_bytes, raw_headers,
-                               f"ConsumerRecord(topic={topic}, partition={partition}, "
-                               f"offset={offset})")
+                               key_bytes, value_bytes, raw_headers, _ConsumerRecordText(message))
         ok, key = self.errors.execute(
             lambda: self.services.key_converter.to_connect_data(topic, key_bytes),
             Stage.KEY_CONVERTER, type(self.services.key_converter).__name__, context)
