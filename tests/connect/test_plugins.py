@@ -74,6 +74,10 @@ def test_plugin_path_connector_with_json_envelope(connect_broker: BrokerProcess,
         listed = {p["class"]: p for p in worker.call("GET", "/connector-plugins")[1]}
         assert listed["tick_plugin.TickConnector"] == {"class": "tick_plugin.TickConnector",
                                                        "type": "source", "version": "1.2.3"}
+        # connectors installed as packages with a `fjord.connectors` entry point are listed too
+        from importlib.metadata import entry_points
+        installed = {e.value.replace(":", ".") for e in entry_points(group="fjord.connectors")}
+        assert installed and installed <= set(listed)
         status, body = worker.call("POST", "/connectors", {"name": "ticks", "config": {
             "connector.class": "TickConnector", "topic": "ticks", "count": "0"}})
         assert status == 400 and "count" in body["message"]
