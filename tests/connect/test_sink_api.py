@@ -1,5 +1,5 @@
 """SinkTask contract through a real worker: RetriableException redelivers the same batch, the
-errant record reporter sends a record to the DLQ, put([]) keeps coming while idle."""
+errant record reporter sends a record to the DLQ, failing records are logged when asked."""
 
 from __future__ import annotations
 
