@@ -174,9 +174,8 @@ class Worker:
     def set_connector_target(self, name: str, target: str) -> None:
         with self._lock:
             entry = self.connectors.get(name)
-            if entry is not None and (entry.target != target or entry.state == FAILED):
-                if entry.state == FAILED and entry.target == target:
-                    return
+            # A FAILED connector stays failed until restarted, unless its target changes.
+            if entry is not None and entry.target != target:
                 self._apply_connector_target(entry, target)
 
     def stop_connector(self, name: str) -> None:
