@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import struct
 import time
 from typing import Any
 
@@ -19,6 +18,7 @@ from kio.schema.errors import ErrorCode
 
 import fjord.broker.apis  # noqa: F401  (registers every API)
 from fjord.broker.apis.api_versions import supported_apis
+from fjord.broker.connection import FrameConnection, FrameTooLarge
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import APIS
 from fjord.broker.state import BrokerState
@@ -37,7 +37,6 @@ from fjord.storage import cleaner
 
 log = logging.getLogger("fjord.broker")
 
-_SIZE = struct.Struct(">i")
 Chunks = list[bytes | bytearray | memoryview]
 API_VERSIONS = 18
 
@@ -50,14 +49,15 @@ class BrokerServer:
         self.idle_seconds = int(config.get("connections.max.idle.ms")) / 1000
         self._servers: list[asyncio.Server] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._connections: set[asyncio.StreamWriter] = set()
+        self._connections: set[FrameConnection] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
 
     async def start(self) -> None:
         for index, listener in enumerate(self.config.listeners):
-            server = await asyncio.start_server(
-                self._serve, listener.host or None, listener.port, limit=1 << 20,
-                reuse_address=True,
+            server = await asyncio.get_running_loop().create_server(
+                lambda: FrameConnection(self.max_request, self._opened),
+                listener.host or None, listener.port, reuse_address=True,
             )
             self._servers.append(server)
             if index == 0:
@@ -78,8 +78,8 @@ class BrokerServer:
     async def close(self) -> None:
         for server in self._servers:
             server.close()
-        for writer in list(self._connections):
-            writer.close()
+        for connection in list(self._connections):
+            connection.close()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -141,41 +141,42 @@ class BrokerServer:
 
     # --- connections --------------------------------------------------------------------
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = writer.get_extra_info("peername")
-        host = str(peer[0]) if peer else "?"
+    def _opened(self, connection: FrameConnection) -> None:
+        self._connections.add(connection)
+        task = asyncio.get_running_loop().create_task(self._serve(connection))
+        self._handlers.add(task)
+        task.add_done_callback(self._handlers.discard)
+
+    async def _serve(self, connection: FrameConnection) -> None:
+        host = connection.peer_host()
         connection_id = next(self._ids)
-        self._connections.add(writer)
         try:
             while True:
                 try:
                     async with asyncio.timeout(self.idle_seconds):
-                        head = await reader.readexactly(4)
+                        frame = await connection.next_frame()
                 except TimeoutError:
                     log.debug("closing idle connection from %s", host)
                     return
-                (size,) = _SIZE.unpack(head)
-                if size < 0 or size > self.max_request:
-                    log.warning(
-                        "closing connection from %s: request of %d bytes exceeds "
-                        "socket.request.max.bytes=%d", host, size, self.max_request)
+                if frame is None:
                     return
-                frame = await reader.readexactly(size)
                 response = await self._dispatch(frame, host, connection_id)
                 if response is not None:
-                    writer.writelines(response)
-                    await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+                    await connection.send(response)
+        except FrameTooLarge as exc:
+            log.warning("closing connection from %s: request of %d bytes exceeds "
+                        "socket.request.max.bytes=%d", host, exc.size, self.max_request)
+        except ConnectionError:
             pass
         except FrameError as exc:
             log.warning("closing connection from %s: %s", host, exc)
         except Exception:
             log.exception("closing connection from %s after an internal error", host)
         finally:
-            self._connections.discard(writer)
-            writer.close()
+            self._connections.discard(connection)
+            connection.close()
 
-    async def _dispatch(self, frame: bytes, host: str, connection_id: int) -> Chunks | None:
+    async def _dispatch(self, frame: bytes | bytearray, host: str, connection_id: int) -> Chunks | None:
         api_key, version, correlation_id = peek_header(frame)
         entry = APIS.get(api_key)
         if entry is None:

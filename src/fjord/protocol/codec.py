@@ -60,7 +60,7 @@ class RequestHeader:
         self.size = size
 
 
-def _read_uvarint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
+def _read_uvarint(data: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= len(data):
@@ -75,7 +75,7 @@ def _read_uvarint(data: bytes | memoryview, pos: int) -> tuple[int, int]:
             raise FrameError("varint too long")
 
 
-def peek_header(frame: bytes) -> tuple[int, int, int]:
+def peek_header(frame: bytes | bytearray) -> tuple[int, int, int]:
     """api_key, api_version, correlation_id: enough to answer even an unparseable request."""
     if len(frame) < 8:
         raise FrameError(f"request of {len(frame)} bytes is shorter than a request header")
@@ -83,7 +83,7 @@ def peek_header(frame: bytes) -> tuple[int, int, int]:
     return api_key, api_version, correlation_id
 
 
-def parse_header(frame: bytes, flexible: bool) -> RequestHeader:
+def parse_header(frame: bytes | bytearray, flexible: bool) -> RequestHeader:
     """Request header v1 (or v2 with tagged fields); client_id is always a legacy string."""
     api_key, api_version, correlation_id = peek_header(frame)
     pos = 8
@@ -128,9 +128,11 @@ def _writer(cls: Any) -> Callable[[Any, Any], None]:
     return entity_writer(cls)  # type: ignore[no-any-return]
 
 
-def decode_request(cls: Any, frame: bytes, offset: int) -> Any:
+def decode_request(cls: Any, frame: bytes | bytearray, offset: int) -> Any:
+    """kio reads only read-only buffers; a read-only view of a bytearray costs no copy."""
+    source = memoryview(frame).toreadonly() if isinstance(frame, bytearray) else frame
     try:
-        entity, _size = _reader(cls)(frame, offset)
+        entity, _size = _reader(cls)(source, offset)
     except FrameError:
         raise
     except Exception as exc:  # kio raises several types for malformed input
