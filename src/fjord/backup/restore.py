@@ -108,9 +108,19 @@ class Progress:
     objects_total: int = 0
     object_bytes_done: int = 0
     object_bytes_total: int = 0
+    records_loaded: int = 0
     tasks_finished: int = 0
     tasks_reporting: int = 0
     tasks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def completed_bytes(progress: Progress) -> int:
+    """How far along, in object bytes: objects read, scaled by the share of their records that
+    Kafka has acknowledged (objects are read well ahead of the acknowledgements)."""
+    if not progress.records_loaded:
+        return 0 if progress.objects_done < progress.objects_total else progress.object_bytes_done
+    acked = min(1.0, progress.records / progress.records_loaded)
+    return int(progress.object_bytes_done * acked)
 
 
 def read_progress(store: ObjectStore, prefix: str, connector: str) -> Progress:
@@ -128,7 +138,7 @@ def read_progress(store: ObjectStore, prefix: str, connector: str) -> Progress:
         progress.tasks_reporting += 1
         progress.tasks_finished += bool(doc.get("finished"))
         for name in ("records", "bytes", "objects_done", "objects_total", "object_bytes_done",
-                     "object_bytes_total"):
+                     "object_bytes_total", "records_loaded"):
             setattr(progress, name, getattr(progress, name) + int(doc.get(name, 0)))
     return progress
 

@@ -150,10 +150,10 @@ def _fmt_time(ms: int) -> str:
 
 def _size(n: int) -> str:
     value = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
+    for unit in ("B", "kB", "MB", "GB"):  # decimal units, as rich's progress columns
+        if value < 1000 or unit == "GB":
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
+        value /= 1000
     return f"{n} B"
 
 
@@ -352,7 +352,7 @@ def _follow(client: ConnectClient, store: Any, prefix: str, connector: str, time
         while True:
             progress = restoring.read_progress(store, prefix, connector)
             bar.update(job, total=progress.object_bytes_total or None,
-                       completed=progress.object_bytes_done, records=progress.records)
+                       completed=restoring.completed_bytes(progress), records=progress.records)
             try:
                 status = client.status(connector)
             except ConnectError as exc:

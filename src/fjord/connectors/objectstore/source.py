@@ -164,6 +164,7 @@ class ObjectStoreSourceTask(SourceTask):
         self.object_bytes_total = sum(info.size for c in self.cursors for _, info in c.objects)
         self.objects_done = 0
         self.object_bytes_done = 0
+        self.records_loaded = 0
         self.polled = 0
         self.acked = 0
         self.acked_bytes = 0
@@ -185,6 +186,7 @@ class ObjectStoreSourceTask(SourceTask):
                 continue  # wholly restored before a restart
             records = decode_object(name.extension, self.store.get(info.key))
             cursor.pending = [r for r in records if r.offset > cursor.resume_after and self._in_range(r)]
+            self.records_loaded += len(cursor.pending)
             if cursor.pending:
                 return True
         return False
@@ -239,6 +241,7 @@ class ObjectStoreSourceTask(SourceTask):
         doc = {"task": self.task_index, "records": self.acked, "bytes": self.acked_bytes,
                "objects_done": self.objects_done, "objects_total": self.objects_total,
                "object_bytes_done": self.object_bytes_done, "object_bytes_total": self.object_bytes_total,
+               "records_loaded": self.records_loaded,
                "finished": self.finished, "updated_ms": int(time.time() * 1000)}
         key = f"{restore_progress_prefix(self.prefix, self.name)}task-{self.task_index}.json"
         try:
