@@ -261,3 +261,30 @@ def test_create_refuses_bad_rules_with_one_line(
     ok = fjord(*base, "--to", "s3://validation", *good_s3)
     assert ok.returncode == 0, ok.stderr
     assert fjord("backup", "delete", "bad", "--connect", worker.url).returncode == 0
+
+
+def test_start_at_an_offset_or_a_time(kafka: BrokerProcess, worker: WorkerProcess, tmp_path: Path) -> None:
+    create_topic(kafka.bootstrap, "starts", 3)
+    produce_mixed(kafka.bootstrap, "starts", 1200)
+    original = read_topic(kafka.bootstrap, "starts")
+    moment = 1_700_000_000_000 + 600 * 3  # about the middle of the topic's timestamps
+    iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment // 1000)) + f".{moment % 1000:03d}Z"
+    args = ["--topics", "starts", "--interval", "10s", "--bootstrap-server", kafka.bootstrap,
+            "--connect", worker.url]
+    for name, start in (("from-offset", "150"), ("from-time", iso)):
+        result = fjord("backup", "create", name, "--to", f"file://{tmp_path}/{name}/", "--start", start,
+                       *args)
+        assert result.returncode == 0, result.stderr
+    expected_offsets = {p: list(range(150, len(rows))) for p, rows in original.items()}
+    expected_times = {}
+    for partition, rows in original.items():
+        first = next(i for i, row in enumerate(rows) if row[3] >= moment)
+        expected_times[partition] = list(range(first, len(rows)))
+    for name, expected in (("from-offset", expected_offsets), ("from-time", expected_times)):
+        store = LocalStore(tmp_path / name)
+        total = sum(map(len, expected.values()))
+        wait_until(lambda s=store, t=total: sum(map(len, backed_up(s, "", "starts").values())) >= t,
+                   timeout=30, message=f"{name} to back up")
+        stored = backed_up(store, "", "starts")
+        assert {p: [r.offset for r in rows] for p, rows in stored.items()} == expected
+        assert fjord("backup", "delete", name, "--connect", worker.url).returncode == 0
