@@ -126,8 +126,9 @@ def list_groups(
     state: list[str] = typer.Option([], "--state", help="Only groups in this state (repeatable)."),
 ) -> None:
     """All consumer groups with their state."""
+    admin = _admin(bootstrap)  # keep a reference: a collected client abandons its requests
     try:
-        result = _admin(bootstrap).list_consumer_groups(request_timeout=TIMEOUT).result()
+        result = admin.list_consumer_groups(request_timeout=TIMEOUT).result()
     except KafkaException as exc:
         _fail(f"cannot list groups: {exc.args[0]}")
     wanted = {s.replace("_", "").lower() for s in state}
@@ -264,7 +265,8 @@ def delete(
     bootstrap: str = BOOTSTRAP,
 ) -> None:
     """Delete empty groups and their committed offsets."""
-    futures = _admin(bootstrap).delete_consumer_groups(list(group), request_timeout=TIMEOUT)
+    admin = _admin(bootstrap)
+    futures = admin.delete_consumer_groups(list(group), request_timeout=TIMEOUT)
     failed = False
     for name, future in futures.items():
         try:

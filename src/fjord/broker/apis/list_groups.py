@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from kio.schema.errors import ErrorCode
@@ -11,10 +12,12 @@ from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
 
 CLASSIC = "classic"
+log = logging.getLogger("fjord.coordinator")
 
 
 @api(16, "ListGroups", 0, 5)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    log.debug("ListGroups v%d %s", ctx.api_version, request)
     types = {t.lower() for t in getattr(request, "types_filter", ())}
     if types and CLASSIC not in types:
         return {"error_code": ErrorCode.none, "groups": []}
