@@ -168,8 +168,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mb", type=int, default=200, help="MB produced per case")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--data-dir", default=None,
+                        help="parent of the broker's log.dirs (e.g. /dev/shm to take the disk out)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.data_dir) as tmp:
         broker = BrokerProcess(Path(tmp) / "data").start()
         try:
             admin = AdminClient({"bootstrap.servers": broker.bootstrap})
