@@ -8,6 +8,7 @@ pushed to a worker thread by the caller.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import os
 import struct
@@ -268,13 +269,14 @@ class PartitionLog:
         limit = hw if max_offset is None else min(max_offset, hw)
         if offset >= limit:
             return ReadResult(b"", hw, self.log_start_offset)
-        segment = self._segment_for(offset)
+        index = self._segment_index(offset)
+        segment = self.segments[index]
         position = segment.position_of(offset)
-        while position >= segment.size:
-            following = self._next_segment(segment)
-            if following is None:
+        while position >= segment.size:  # past this segment's end (a gap left by compaction)
+            index += 1
+            if index >= len(self.segments):
                 return ReadResult(b"", hw, self.log_start_offset)
-            segment, position = following, 0
+            segment, position = self.segments[index], 0
         data: bytes | memoryview = segment.read(position, max_bytes)
         cut = _whole_batches(data, limit)
         if cut == 0 and whole_first:
@@ -285,18 +287,10 @@ class PartitionLog:
             data = memoryview(data)[:cut]
         return ReadResult(data, hw, self.log_start_offset)
 
-    def _segment_for(self, offset: int) -> Segment:
-        chosen = self.segments[0]
-        for segment in self.segments:
-            if segment.base_offset <= offset:
-                chosen = segment
-            else:
-                break
-        return chosen
-
-    def _next_segment(self, segment: Segment) -> Segment | None:
-        index = self.segments.index(segment)
-        return self.segments[index + 1] if index + 1 < len(self.segments) else None
+    def _segment_index(self, offset: int) -> int:
+        """Index of the last segment whose base offset is <= offset (bisect: logs get long)."""
+        index = bisect.bisect_right(self.segments, offset, key=lambda s: s.base_offset) - 1
+        return max(index, 0)
 
     def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
         """(offset, timestamp) of the first record with timestamp >= the given one."""
