@@ -169,7 +169,11 @@ def validate_connector_config(plugins: Plugins, config: Mapping[str, str]) -> di
     connector_keys = connector_def.config_keys()
     for value in connector_results:
         key = connector_keys.get(value.name)
-        if key is not None and value.name not in by_name:
+        if value.name in by_name:
+            # a connector may add its own errors to common keys (e.g. `topics`)
+            by_name[value.name].errors.extend(e for e in value.errors
+                                              if e not in by_name[value.name].errors)
+        elif key is not None:
             entries.append((key, value))
     error_count = sum(len(v.errors) for _, v in entries)
     groups = base.groups() + [g for g in connector_def.groups() if g not in base.groups()]
