@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -26,7 +28,7 @@ def load_config(properties: Path | None, overrides: list[str]) -> BrokerConfig:
         raise typer.Exit(2) from None
 
 
-async def serve(config: BrokerConfig) -> None:
+async def serve(config: BrokerConfig, before_stop: Callable[[], None] | None = None) -> None:
     from fjord.broker.server import BrokerServer
 
     stop = asyncio.Event()
@@ -36,23 +38,24 @@ async def serve(config: BrokerConfig) -> None:
     server = BrokerServer(config)
     await server.start()
     for name in config.inert:
-        server_log = __import__("logging").getLogger("fjord.broker")
-        server_log.info("%s has no effect on a single-node Fjord broker", name)
+        logging.getLogger("fjord.broker").info("%s has no effect on a single-node Fjord broker", name)
     print(f"fjord broker ready on {server.state.host}:{server.state.port} "
           f"(log.dirs={','.join(str(p) for p in config.log_dirs)})", flush=True)
     try:
         await stop.wait()
+        if before_stop is not None:  # what runs on top of the broker stops first
+            await loop.run_in_executor(None, before_stop)
     finally:
         await server.close()
 
 
-def run(config: BrokerConfig) -> None:
+def run(config: BrokerConfig, before_stop: Callable[[], None] | None = None) -> None:
     try:
         import uvloop
 
-        uvloop.run(serve(config))
+        uvloop.run(serve(config, before_stop))
     except ImportError:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, before_stop))
     except OSError as exc:
         typer.echo(f"fjord: cannot start the broker: {exc}", err=True)
         sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -57,4 +58,16 @@ def spawn_embedded_worker(bootstrap: str, rest_port: int = 8083) -> subprocess.P
     args = [sys.executable, "-m", "fjord.cli.main", "connect", "distributed"]
     for key, value in settings.items():
         args += ["--override", f"{key}={value}"]
-    return subprocess.Popen(args)
+    # Its own session: Ctrl-C reaches only `fjord up`, which stops the worker before the
+    # broker so the worker's clients do not watch their broker vanish.
+    return subprocess.Popen(args, start_new_session=True, preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when `fjord up` dies, even by SIGKILL (Linux prctl)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass

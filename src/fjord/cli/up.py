@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import typer
@@ -24,9 +25,15 @@ def up(
         from fjord.cli.connect import spawn_embedded_worker
         host, port = config.advertised_for(config.listeners[0])
         worker = spawn_embedded_worker(f"{host}:{port}", connect_port)
-    try:
-        run(config)
-    finally:
+    def stop_worker() -> None:
         if worker is not None and worker.poll() is None:
             worker.terminate()
-            worker.wait(30)
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+    try:
+        run(config, before_stop=stop_worker)
+    finally:
+        stop_worker()
