@@ -1,10 +1,14 @@
-"""Consumer groups with confluent-kafka (librdkafka): sharing, take-over, restart."""
+"""Consumer groups with confluent-kafka (librdkafka): sharing, take-over, restart, with the
+eager range assignor and the incremental cooperative-sticky one (both client-side)."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.compat.groups_scenario import run_scenario
 
 
-def test_group_lifecycle_confluent(broker) -> None:  # type: ignore[no-untyped-def]
-    timings = run_scenario(broker, "confluent")
+@pytest.mark.parametrize("assignor", ["range", "cooperative-sticky"])
+def test_group_lifecycle_confluent(broker, assignor: str) -> None:  # type: ignore[no-untyped-def]
+    timings = run_scenario(broker, "confluent", assignor)
     assert timings["takeover_after_kill_s"] < 20
