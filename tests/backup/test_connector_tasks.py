@@ -110,6 +110,26 @@ def test_resumes_after_the_last_object_whatever_is_redelivered(root: Path) -> No
     assert stored[-1].headers == [("h", b"\x00\x0e")] and stored[-1].key == (14).to_bytes(4, "big")
 
 
+def test_store_unreadable_when_partitions_are_assigned(root: Path) -> None:
+    seed_objects(root, [range(0, 10)])
+    for task, context in sink(root):
+        root.rename(root.parent / "away")
+        root.write_bytes(b"")  # the store cannot be read: where does the partition continue?
+        task.open([TP])
+        assert context.rewinds == {}
+        task.put([record(o) for o in range(3, 15)])  # dropped, not guessed at
+        assert task.pre_commit({TP: 15}) == {}
+        root.unlink()
+        (root.parent / "away").rename(root)
+        task.resolve_at = 0.0
+        task.put([record(15)])  # resolves: back to right after the store's last record
+        assert context.rewinds == {TP: 10}
+        assert task.pre_commit({TP: 16}) == {TP: 10}
+        task.put([record(o) for o in range(10, 17)])  # what the rewind fetches again
+        task.flush({TP: 17})
+    assert [r.offset for r in backed_up(LocalStore(root), "", "t")[0]] == list(range(17))
+
+
 def test_rotation_by_count_and_by_bytes(root: Path) -> None:
     for task, _ in sink(root, **{"flush.size": "4"}):
         task.open([TP])

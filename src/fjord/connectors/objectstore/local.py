@@ -92,8 +92,15 @@ class LocalStore(ObjectStore):
         # (a prefix may end in the middle of a file name, as in S3).
         base_dir = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         start = self.root.joinpath(*base_dir.split("/")) if base_dir else self.root
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"{self.description}: {self.root} is not a folder")
+
+        def walk_error(exc: OSError) -> None:
+            if not isinstance(exc, FileNotFoundError | NotADirectoryError):  # no such prefix: empty
+                raise StoreError(f"{self.description}: cannot list {prefix!r}: {exc.strerror or exc}")
+
         found: list[ObjectInfo] = []
-        for dirpath, dirnames, filenames in os.walk(start):
+        for dirpath, dirnames, filenames in os.walk(start, onerror=walk_error):
             dirnames.sort()
             rel_dir = os.path.relpath(dirpath, self.root)
             rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"

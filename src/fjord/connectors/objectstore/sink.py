@@ -138,6 +138,10 @@ class ObjectStoreSinkTask(SinkTask):
         self.buffers: dict[TopicPartition, PartitionBuffer] = {}
         self.next_offset: dict[TopicPartition, int] = {}
         self.waiting_for_time: set[TopicPartition] = set()
+        # assigned partitions whose resume point could not be read yet -> first offset dropped
+        self.unresolved: dict[TopicPartition, int | None] = {}
+        self.resolve_at = 0.0
+        self.rewinding: set[TopicPartition] = set()
         self.buffered_bytes = 0
         self.stats = RunStats(_now_ms())
         self.failures = 0
@@ -152,22 +156,42 @@ class ObjectStoreSinkTask(SinkTask):
     # ---------------------------------------------------------------- partitions
 
     def open(self, partitions: Iterable[TopicPartition]) -> None:
-        rewinds: dict[TopicPartition, int] = {}
         with self.lock:
             for tp in partitions:
+                self.unresolved[tp] = None
+            self._resolve()
+
+    def _resolve(self) -> None:
+        """Find where each newly assigned partition continues, from the store.
+
+        If the store cannot be read (an outage while the worker starts), the partition stays
+        unresolved: its records are dropped unbacked and uncommitted, and resolving is retried
+        from `put` every few seconds; the rewind then brings the dropped records back.
+        """
+        rewinds: dict[TopicPartition, int] = {}
+        for tp, first_dropped in list(self.unresolved.items()):
+            try:
                 last = last_backed_up_offset(self.store, self.prefix, tp)
-                if last is not None:
-                    self.next_offset[tp] = last + 1
-                    rewinds[tp] = last + 1
-                    log.info("%s: %s continues after offset %d already in the store", self.rule, tp, last)
-                elif self.start_position.kind == "offset":
-                    self.next_offset[tp] = self.start_position.value
-                    rewinds[tp] = self.start_position.value
-                else:
-                    self.next_offset[tp] = 0
-                    if self.start_position.kind == "time":
-                        self.waiting_for_time.add(tp)
-                    # earliest / latest: the consumer's auto.offset.reset places a new rule
+            except StoreError as exc:
+                self._note_error(f"cannot read where {tp} stopped: {exc}")
+                self.resolve_at = time.monotonic() + 2.0
+                continue
+            del self.unresolved[tp]
+            if last is not None:
+                self.next_offset[tp] = rewinds[tp] = last + 1
+                log.info("%s: %s continues after offset %d already in the store", self.rule, tp, last)
+            elif self.start_position.kind == "offset":
+                self.next_offset[tp] = rewinds[tp] = self.start_position.value
+            else:
+                # earliest / latest: the consumer's auto.offset.reset placed a new rule; if
+                # records were dropped while the store was unreadable, go back for them
+                self.next_offset[tp] = 0
+                if first_dropped is not None:
+                    rewinds[tp] = first_dropped
+                if self.start_position.kind == "time":
+                    self.waiting_for_time.add(tp)
+            if first_dropped is not None:
+                self.rewinding.add(tp)  # the rest of this batch comes again after the seek
         if rewinds:
             self.context.offset(rewinds)
 
@@ -192,9 +216,17 @@ class ObjectStoreSinkTask(SinkTask):
                 if self.buffered_bytes >= self.buffer_max:
                     raise RetriableException(f"backup {self.rule}: {self.buffered_bytes} bytes buffered "
                                              "while the store fails; waiting for it")
+            if self.unresolved and time.monotonic() >= self.resolve_at:
+                self._resolve()
             for record in records:
                 backup = to_backup_record(record)
                 tp = TopicPartition(backup.topic, backup.partition)
+                if tp in self.unresolved:
+                    if self.unresolved[tp] is None:
+                        self.unresolved[tp] = backup.offset
+                    continue
+                if tp in self.rewinding:
+                    continue
                 expected = self.next_offset.get(tp, 0)
                 if backup.offset < expected:
                     continue  # already in the store (a redelivery before our rewind took effect)
@@ -216,6 +248,7 @@ class ObjectStoreSinkTask(SinkTask):
                     except StoreError as exc:
                         self._note_error(str(exc))
                         self._failed(time.time())
+            self.rewinding.clear()  # the worker seeks before the next batch
 
     def _write(self, tp: TopicPartition, buffer: PartitionBuffer) -> None:
         """Write one object; the buffer is emptied only once the store has it."""
@@ -296,16 +329,24 @@ class ObjectStoreSinkTask(SinkTask):
         self.retry_at = now + min(self.interval_s, 2.0 * 2 ** min(self.failures - 1, 6))
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
-        if not self._run("flush"):
-            raise RetriableException(f"backup {self.rule}: the store did not take the data")
+        with self.lock:
+            self._run("flush")
+            if any(buffer.records for buffer in self.buffers.values()):
+                raise RetriableException(f"backup {self.rule}: the store did not take the data")
 
     def pre_commit(self, current_offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
         """Commit only what is in the store: up to the first buffered record, if any."""
         with self.lock:
             safe: dict[TopicPartition, int] = {}
             for tp, offset in current_offsets.items():
+                if tp in self.unresolved:
+                    continue  # records were dropped, none written: commit nothing
                 buffer = self.buffers.get(tp)
-                safe[tp] = buffer.first_offset if buffer and buffer.records else offset
+                if buffer and buffer.records:
+                    safe[tp] = buffer.first_offset
+                else:
+                    # never past a record that was dropped to be fetched again after a rewind
+                    safe[tp] = min(offset, self.next_offset.get(tp, offset))
             return safe
 
     def stop(self) -> None:
