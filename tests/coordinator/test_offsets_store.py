@@ -85,3 +85,16 @@ def test_offsets_of_empty_groups_expire(tmp_path: Path) -> None:
     assert groups.fetch("idle") == {} and "idle" not in groups.groups
     state.close()
     assert _groups(_state(tmp_path)).fetch("idle") == {}
+
+
+def test_deleting_a_topic_drops_its_committed_offsets(tmp_path: Path) -> None:
+    state = _state(tmp_path)
+    state.create_topic("doomed", 1, 1, {})
+    state.create_topic("kept", 1, 1, {})
+    groups = _groups(state)
+    groups.commit("g", {("doomed", 0): CommittedOffset(4, -1, "", 1),
+                        ("kept", 0): CommittedOffset(2, -1, "", 1)})
+    state.delete_topic("doomed")
+    assert groups.fetch("g") == {("kept", 0): CommittedOffset(2, -1, "", 1)}
+    state.close()
+    assert _groups(_state(tmp_path)).fetch("g") == {("kept", 0): CommittedOffset(2, -1, "", 1)}

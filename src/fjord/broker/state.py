@@ -133,6 +133,7 @@ class BrokerState:
         del self.metadata.topics[name]
         self.metadata.save()
         self.logs.delete(name)
+        self.services["groups"].topic_deleted(name)  # its committed offsets go too, as in Kafka
         log.info("deleted topic %s", name)
 
     def add_partitions(self, name: str, count: int, validate_only: bool) -> None:

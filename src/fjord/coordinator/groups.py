@@ -27,6 +27,7 @@ from typing import Any
 from kio.schema.errors import ErrorCode
 
 from fjord.config.broker import BrokerConfig
+from fjord.coordinator.offsets import TOPIC as OFFSETS_TOPIC
 from fjord.coordinator.offsets import CommittedOffset, GroupRecord, OffsetStore
 from fjord.metadata.store import MetadataStore, TopicInfo
 from fjord.storage.log import LogConfig
@@ -625,6 +626,14 @@ class GroupCoordinator:
         del self.groups[group_id]
         log.info("deleted group %s", group_id)
         return ErrorCode.none
+
+    def topic_deleted(self, topic: str) -> None:
+        if topic == OFFSETS_TOPIC:
+            return
+        try:
+            self.store.remove_topic(topic)
+        except OSError as exc:
+            log.error("cannot drop committed offsets of deleted topic %s: %s", topic, exc)
 
     def delete_offsets(self, group_id: str, keys: list[tuple[str, int]]
                        ) -> tuple[ErrorCode, dict[tuple[str, int], ErrorCode]]:
