@@ -122,3 +122,23 @@ def test_find_coordinator_batched_and_single(broker) -> None:  # type: ignore[no
     batched = wire.call(10, 4, {"key_type": 0, "coordinator_keys": ["a", "b"]})
     assert [(c.key, c.port, c.error_code.value) for c in batched.coordinators] == \
         [("a", broker.port, NONE), ("b", broker.port, NONE)]
+
+
+def test_acknowledged_commits_survive_kill_9(broker) -> None:  # type: ignore[no-untyped-def]
+    _topic(broker)
+    wire = Wire(broker.bootstrap)
+    for offset in range(1, 21):  # many commits of the same key: replay must keep the last
+        assert commit(wire, "k9", "", -1, {("t", 0): offset, ("t", 1): offset * 2}) == \
+            {("t", 0): NONE, ("t", 1): NONE}
+    wire.close()
+    broker.kill()
+    broker.start()
+    wire = Wire(broker.bootstrap)
+    fetched = wire.call(9, 7, {"group_id": "k9", "topics": None})
+    assert {(t.name, p.partition_index): p.committed_offset for t in fetched.topics
+            for p in t.partitions} == {("t", 0): 20, ("t", 1): 40}
+    listed = wire.call(16, 4, {"states_filter": []})
+    assert [(g.group_id, g.group_state) for g in listed.groups] == [("k9", "Empty")]
+    metadata = wire.call(3, 12, {"topics": None, "include_topic_authorized_operations": False})
+    internal = [t for t in metadata.topics if t.name == "__consumer_offsets"]
+    assert internal and internal[0].is_internal and len(internal[0].partitions) == 50
