@@ -154,6 +154,12 @@ def test_sigkill_mid_run_leaves_no_gap_and_no_duplicate(
         worker.stop()
 
 
+def early_in_an_interval() -> None:
+    """Wait until just after a 10 s boundary, so a small batch lands whole in one run."""
+    while not 0.5 <= time.time() % 10 <= 5.0:
+        time.sleep(0.1)
+
+
 def test_interval_runs_history_and_rule_lifecycle(
         kafka: BrokerProcess, worker: WorkerProcess, tmp_path: Path) -> None:
     create_topic(kafka.bootstrap, "ticks", 3)
@@ -166,11 +172,13 @@ def test_interval_runs_history_and_rule_lifecycle(
     def data_runs() -> list[object]:
         return [r for r in read_runs(store, "", "ticks", limit=50) if r.records]
 
+    early_in_an_interval()
     produce_mixed(kafka.bootstrap, "ticks", 300)
     first = wait_until(lambda: data_runs(), timeout=30, message="the first data run")[0]
     assert first.objects == 3 and first.records == 300
     objects_after_first = [o.key for o in store.list("ticks/")]
     assert len(objects_after_first) == 3
+    early_in_an_interval()
     produce_mixed(kafka.bootstrap, "ticks", 300, start_index=300)
     runs = wait_until(lambda: (r := data_runs()) and len(r) >= 2 and r, timeout=30,
                       message="the second data run")
@@ -179,7 +187,7 @@ def test_interval_runs_history_and_rule_lifecycle(
     # one run per interval: both ended on a 10 s boundary, in different intervals
     assert first.finished_ms // 10_000 < second.finished_ms // 10_000
     for run in (first, second):
-        assert run.finished_ms % 10_000 < 3_000, run
+        assert run.finished_ms % 10_000 < 5_000, run
     new_objects = sorted(set(o.key for o in store.list("ticks/")) - set(objects_after_first))
     assert [k.rsplit("+", 1)[1] for k in new_objects] == ["00000000000000000100.jsonl"] * 3
 
@@ -209,8 +217,9 @@ def test_store_outage_is_recorded_retried_and_loses_nothing(
                    "--interval", "10s", "--bootstrap-server", kafka.bootstrap, "--connect", worker.url)
     assert result.returncode == 0, result.stderr
     store = LocalStore(root)
+    early_in_an_interval()
     produce_mixed(kafka.bootstrap, "outage", 300)
-    wait_until(lambda: len(list(store.list("outage/"))) == 3, timeout=30, message="first objects")
+    wait_until(lambda: len(list(store.list("outage/"))) >= 3, timeout=30, message="first objects")
     # the store goes away: its folder is replaced by a file, so every write fails
     os.rename(root, tmp_path / "away")
     root.write_bytes(b"")
