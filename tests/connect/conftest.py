@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.connect.support import WorkerProcess
+from tests.connect.support import STARTED, WorkerProcess
 from tests.support.broker import BrokerProcess
 
 
@@ -22,6 +22,7 @@ def connect_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerP
 def standalone_worker(connect_broker: BrokerProcess,
                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
     worker = WorkerProcess(tmp_path_factory.mktemp("worker"), connect_broker.bootstrap).start()
+    STARTED.remove(worker)  # the module owns it, not the test that happened to start it
     yield worker
     worker.stop()
 
@@ -44,5 +45,15 @@ def distributed_worker(connect_broker: BrokerProcess,
                                "status.storage.topic": f"s-{suffix}",
                                "offset.storage.partitions": "3", "status.storage.partitions": "1",
                                "heartbeat.interval.ms": "1000"}).start()
+    STARTED.remove(worker)
     yield worker
     worker.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_workers() -> Iterator[None]:
+    """Workers a test started and did not stop (it failed midway) are stopped after it."""
+    before = len(STARTED)
+    yield
+    for worker in STARTED[before:]:
+        worker.stop()

@@ -16,6 +16,9 @@ from typing import Any
 
 from tests.support.broker import free_port
 
+STARTED: list[WorkerProcess] = []
+"""Every worker started; the autouse fixture in conftest stops those a failed test left behind."""
+
 
 class WorkerProcess:
     def __init__(self, workdir: Path, bootstrap: str, mode: str = "standalone",
@@ -51,6 +54,7 @@ class WorkerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen(args, stdout=log, stderr=log,
                                      env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        STARTED.append(self)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

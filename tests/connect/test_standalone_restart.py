@@ -21,8 +21,10 @@ def test_offsets_file_survives_restart(connect_broker: BrokerProcess, tmp_path: 
     files = [tmp_path / "source.properties", tmp_path / "sink.json"]
     worker = WorkerProcess(tmp_path / "w", connect_broker.bootstrap, connector_files=files)
     worker.start()
-    wait_until(lambda: len(read_lines(sink)) == 20, message="first batch")
-    assert worker.stop() == 0
+    try:
+        wait_until(lambda: len(read_lines(sink)) == 20, message="first batch")
+    finally:
+        assert worker.stop() == 0
     offsets_file = tmp_path / "w" / "connect.offsets"
     assert "restart-source" in offsets_file.read_text()
     with open(source, "a") as out:
