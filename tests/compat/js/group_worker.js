@@ -9,7 +9,9 @@ const emit = (event) => process.stdout.write(JSON.stringify(event) + "\n");
 
 async function main() {
   const kafka = new Kafka({ clientId: "fjord-kafkajs", brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: group, sessionTimeout: 6000, heartbeatInterval: 500 });
+  // A short fetch wait, so heartbeats (sent between fetches) and disconnect are not held up.
+  const consumer = kafka.consumer({ groupId: group, sessionTimeout: 6000, heartbeatInterval: 500,
+                                    maxWaitTimeInMs: 500 });
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const ps = (payload.memberAssignment[topic] || []).slice().sort((a, b) => a - b);
     emit({ e: "assigned", ps });
