@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,34 @@ def test_kafka_connect_py_lifecycle(standalone_worker: WorkerProcess, files: Pat
     assert [c for c in client.list_connectors() if c.startswith("tp-")] == []
     with pytest.raises(HTTPError):
         client.get_connector("tp-source")
+
+
+def test_kc_command_line(standalone_worker: WorkerProcess, files: Path) -> None:
+    """The package's own CLI (`kc`), as a user would type it."""
+    import json
+    import shutil
+    import subprocess
+
+    kc = shutil.which("kc") or str(Path(sys.executable).parent / "kc")
+
+    def run(*args: str) -> str:
+        done = subprocess.run([kc, "--url", standalone_worker.url, *args], capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    source = files / "kc.txt"
+    source.write_text("x\n")
+    created = json.loads(run("create", "--config-data", json.dumps({"name": "kc-src", "config": {
+        "connector.class": "FileStreamSource", "file": str(source), "topic": "kc-topic"}})))
+    assert created["name"] == "kc-src"
+    assert "kc-src" in json.loads(run("list"))
+    run("pause", "kc-src")
+    wait_until(lambda: json.loads(run("status", "kc-src"))["connector"]["state"] == "PAUSED",
+               message="PAUSED via kc")
+    run("resume", "kc-src")
+    run("restart", "kc-src", "--include-tasks")
+    wait_until(lambda: json.loads(run("status", "kc-src"))["tasks"][0]["state"] == "RUNNING",
+               message="RUNNING via kc")
+    run("delete", "kc-src")
+    assert "kc-src" not in json.loads(run("list"))
