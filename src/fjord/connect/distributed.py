@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 import zlib
@@ -274,6 +275,7 @@ class DistributedHerder(Herder):
                   ("status.storage.topic", "status.storage.replication.factor",
                    config.get_int("status.storage.partitions")))
         deadline = time.monotonic() + 120
+        self._wait_for_listener(deadline)
         for topic_key, factor_key, partitions in topics:
             while True:
                 try:
@@ -292,6 +294,19 @@ class DistributedHerder(Herder):
     def stop(self) -> None:
         self.member.stop()
         super().stop()
+
+    def _wait_for_listener(self, deadline: float) -> None:
+        """Until a bootstrap server accepts TCP: a broker started beside us (`fjord up`) may
+        still be coming up, and a client made now would only print connection errors."""
+        servers = [s.strip().rsplit(":", 1) for s in self.config.bootstrap_servers.split(",")]
+        while time.monotonic() < deadline:
+            for host, port in servers:
+                try:
+                    with socket.create_connection((host, int(port)), timeout=1):
+                        return
+                except (OSError, ValueError):
+                    continue
+            time.sleep(0.2)
 
     # ---------------------------------------------------------------- group callbacks
 
