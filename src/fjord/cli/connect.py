@@ -1,4 +1,4 @@
-"""Run Kafka Connect workers: `fjord connect standalone|distributed worker.properties ...`."""
+"""Kafka Connect: run workers (`standalone`, `distributed`) and manage connectors over REST."""
 
 from __future__ import annotations
 
@@ -71,3 +71,108 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+# ---------------------------------------------------------------- REST client commands
+
+URL_OPTION = typer.Option("http://127.0.0.1:8083", "--url", envvar="FJORD_CONNECT_URL",
+                          help="REST address of any worker of the Connect cluster.")
+
+
+def _call(url: str, method: str, path: str, body: object = None) -> object:
+    """One REST call; Kafka's {error_code, message} bodies become a one-line error, exit 1."""
+    import httpx
+
+    try:
+        answer = httpx.request(method, url.rstrip("/") + path, json=body, timeout=60)
+    except httpx.HTTPError as exc:
+        typer.echo(f"fjord: cannot reach Connect at {url}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    data = answer.json() if answer.content else None
+    if answer.status_code >= 400:
+        message = data.get("message") if isinstance(data, dict) else answer.text
+        typer.echo(f"fjord: {answer.status_code}: {message}", err=True)
+        raise typer.Exit(1)
+    return data
+
+
+def _echo(data: object) -> None:
+    import json
+
+    if data is not None:
+        typer.echo(json.dumps(data, indent=2))
+
+
+@app.command("list")
+def list_connectors(url: str = URL_OPTION) -> None:
+    """Connectors with their state and where their tasks run."""
+    from rich.console import Console
+    from rich.table import Table
+
+    data = _call(url, "GET", "/connectors?expand=status")
+    table = Table("connector", "type", "state", "tasks", "workers")
+    for name, item in sorted(dict(data or {}).items()):  # type: ignore[call-overload]
+        status = item["status"]
+        tasks = status["tasks"]
+        states = ",".join(t["state"] for t in tasks) or "-"
+        workers = ",".join(sorted({t["worker_id"] for t in tasks if t["worker_id"]})) or "-"
+        table.add_row(name, status["type"], status["connector"]["state"], states, workers)
+    Console().print(table)
+
+
+@app.command("create")
+def create(config: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                         help="Connector .properties or .json file."),
+           url: str = URL_OPTION) -> None:
+    """Create (or update) a connector from a file, as connect-standalone reads them."""
+    from fjord.connect.runtime import read_connector_file
+
+    name, settings = read_connector_file(config)
+    _echo(_call(url, "PUT", f"/connectors/{name}/config", settings))
+
+
+@app.command("status")
+def status(name: str, url: str = URL_OPTION) -> None:
+    """A connector's status, with failure traces."""
+    _echo(_call(url, "GET", f"/connectors/{name}/status"))
+
+
+@app.command("pause")
+def pause(name: str, url: str = URL_OPTION) -> None:
+    """Pause a connector and its tasks (PUT /connectors/{c}/pause)."""
+    _call(url, "PUT", f"/connectors/{name}/pause")
+
+
+@app.command("resume")
+def resume(name: str, url: str = URL_OPTION) -> None:
+    """Resume a paused or stopped connector."""
+    _call(url, "PUT", f"/connectors/{name}/resume")
+
+
+@app.command("stop")
+def stop(name: str, url: str = URL_OPTION) -> None:
+    """Stop a connector: its tasks shut down; offsets may then be altered."""
+    _call(url, "PUT", f"/connectors/{name}/stop")
+
+
+@app.command("restart")
+def restart(name: str, url: str = URL_OPTION,
+            include_tasks: bool = typer.Option(False, "--include-tasks"),
+            only_failed: bool = typer.Option(False, "--only-failed")) -> None:
+    """Restart a connector (and with --include-tasks its tasks), as POST /restart does."""
+    query = f"?includeTasks={str(include_tasks).lower()}&onlyFailed={str(only_failed).lower()}"
+    _echo(_call(url, "POST", f"/connectors/{name}/restart{query}"))
+
+
+@app.command("delete")
+def delete(name: str, url: str = URL_OPTION) -> None:
+    """Delete a connector."""
+    _call(url, "DELETE", f"/connectors/{name}")
+
+
+@app.command("offsets")
+def offsets(name: str, url: str = URL_OPTION,
+            reset: bool = typer.Option(False, "--reset", help="Reset them (connector STOPPED).")
+            ) -> None:
+    """A connector's offsets (KIP-875); --reset deletes them."""
+    _echo(_call(url, "DELETE" if reset else "GET", f"/connectors/{name}/offsets"))
