@@ -18,7 +18,7 @@ from tests.compat.support import (
     Stopwatch,
     check_offsets_for_time,
     check_read_back,
-    stored_codecs,
+    check_stored_codec,
     topic_name,
 )
 from tests.support.broker import BrokerProcess
@@ -135,7 +135,7 @@ def test_aiokafka_round_trip(broker: BrokerProcess, codec: str) -> None:
         await produce(broker.bootstrap, topic, codec, data)
         watch.lap("produce")
         check_read_back(data, await consume_all(broker.bootstrap, topic, data))
-        assert stored_codecs(broker.data_dir, topic) == {codec}
+        check_stored_codec(broker.data_dir, topic, codec)
         watch.lap("consume+check")
         await check_list_offsets(broker.bootstrap, topic, data)
         await topic_admin(broker.bootstrap, topic)

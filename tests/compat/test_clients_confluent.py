@@ -23,7 +23,7 @@ from tests.compat.support import (
     Stopwatch,
     check_offsets_for_time,
     check_read_back,
-    stored_codecs,
+    check_stored_codec,
     topic_name,
 )
 from tests.support.broker import BrokerProcess
@@ -87,7 +87,7 @@ def test_confluent_kafka_round_trip(broker: BrokerProcess, codec: str) -> None:
     produce(broker.bootstrap, topic, codec, data)
     watch.lap("produce")
     check_read_back(data, consume_all(broker.bootstrap, topic, data))
-    assert stored_codecs(broker.data_dir, topic) == {codec}
+    check_stored_codec(broker.data_dir, topic, codec)
     watch.lap("consume+check")
 
     counts = data.per_partition()

@@ -15,7 +15,7 @@ from tests.compat.support import (
     Stopwatch,
     check_offsets_for_time,
     check_read_back,
-    stored_codecs,
+    check_stored_codec,
     topic_name,
 )
 from tests.support.broker import BrokerProcess
@@ -72,7 +72,7 @@ def test_kafka_python_round_trip(broker: BrokerProcess, codec: str) -> None:
         produce(broker.bootstrap, topic, codec, data)
         watch.lap("produce")
         check_read_back(data, consume_all(broker.bootstrap, topic, data))
-        assert stored_codecs(broker.data_dir, topic) == {codec}
+        check_stored_codec(broker.data_dir, topic, codec)
         watch.lap("consume+check")
 
         # The consumer's offset lookups are ListOffsets requests (earliest, latest, by time).

@@ -31,7 +31,7 @@ from tests.compat.support import (
     Record,
     Stopwatch,
     check_records,
-    stored_codecs,
+    check_stored_codec,
     topic_name,
 )
 from tests.support.broker import BrokerProcess
@@ -116,7 +116,7 @@ def test_kcat_round_trip(broker: BrokerProcess, codec: str) -> None:
         for p, records in data.expected().items()
     }
     check_records(expected, [r._replace(timestamp=0) for r in read])
-    assert stored_codecs(broker.data_dir, topic) == {codec}
+    check_stored_codec(broker.data_dir, topic, codec)
     watch.lap("consume+check")
 
     counts = data.per_partition()
