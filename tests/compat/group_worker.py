@@ -1,6 +1,7 @@
 """One consumer of a group, driven by a test over stdin/stdout, for any Python client.
 
-`python group_worker.py CLIENT BOOTSTRAP GROUP TOPIC [ASSIGNOR]` prints JSON lines:
+`python group_worker.py CLIENT BOOTSTRAP GROUP TOPIC [ASSIGNOR]` (ASSIGNOR "consumer" means
+confluent-kafka with group.protocol=consumer, KIP-848) prints JSON lines:
 {"e": "assigned", "ps": [...]} whenever its assignment changes, {"e": "consumed", "p", "o"}
 per record and {"e": "committed", "p", "o"} once the commit of offset o (the next to read)
 has been acknowledged; it commits synchronously after every record, so its uncommitted
@@ -47,11 +48,16 @@ def report(last: list[int] | None, now: list[int]) -> list[int]:
 def run_confluent(bootstrap: str, group: str, topic: str, assignor: str, control: Control) -> None:
     from confluent_kafka import Consumer, KafkaException
 
-    consumer = Consumer({
+    settings: dict[str, Any] = {
         "bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
-        "enable.auto.commit": False, "session.timeout.ms": SESSION_MS,
-        "heartbeat.interval.ms": HEARTBEAT_MS, "partition.assignment.strategy": assignor or "range",
-    })
+        "enable.auto.commit": False,
+    }
+    if assignor == "consumer":  # KIP-848: the broker assigns; session and heartbeat are its own
+        settings["group.protocol"] = "consumer"
+    else:
+        settings.update({"session.timeout.ms": SESSION_MS, "heartbeat.interval.ms": HEARTBEAT_MS,
+                         "partition.assignment.strategy": assignor or "range"})
+    consumer = Consumer(settings)
     consumer.subscribe([topic])
     last = None
     while not control.closing.is_set():

@@ -144,8 +144,11 @@ def check_no_double_consumption(workers: list[Worker]) -> None:
             f"{past} all had commits past it")
 
 
-def run_scenario(broker: BrokerProcess, client: str, assignor: str = "") -> dict[str, float]:
-    topic, group = f"groups-{client}", f"group-{client}"
+def run_scenario(broker: BrokerProcess, client: str, assignor: str = "",
+                 kill: bool = True) -> dict[str, float]:
+    """kill=False closes the second consumer too instead of SIGKILLing it (for protocols
+    whose session timeout is the broker's 45 s)."""
+    topic, group = f"groups-{client}-{assignor}", f"group-{client}-{assignor}"
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic(topic, PARTITIONS, 1)])[topic].result(15)
     produce(broker.bootstrap, topic, 0, BATCH)
@@ -174,7 +177,11 @@ def run_scenario(broker: BrokerProcess, client: str, assignor: str = "") -> dict
         leaver, victim, survivor = workers
         leaver.close()
         wait_for(workers, lambda: leaver.closed, "a clean close")
-        victim.kill()
+        if kill:
+            victim.kill()
+        else:
+            victim.close()
+            wait_for(workers, lambda: victim.closed, "a second clean close")
         start = time.monotonic()
         wait_for(workers, lambda: survivor.assignment == list(range(PARTITIONS)),
                  "the survivor to take every partition")

@@ -27,6 +27,7 @@ from typing import Any
 from kio.schema.errors import ErrorCode
 
 from fjord.config.broker import BrokerConfig
+from fjord.coordinator.consumer_groups import ConsumerGroups
 from fjord.coordinator.offsets import TOPIC as OFFSETS_TOPIC
 from fjord.coordinator.offsets import CommittedOffset, GroupRecord, OffsetStore
 from fjord.metadata.store import MetadataStore, TopicInfo
@@ -182,6 +183,7 @@ class GroupCoordinator:
         self.store = OffsetStore(metadata, logs, int(config.get("offsets.topic.num.partitions")),
                                  log_config)
         self.groups: dict[str, Group] = {}
+        self.consumer = ConsumerGroups(metadata)  # KIP-848 groups, by group id
         for group_id in self.store.offsets.keys() | self.store.groups.keys():
             group = Group(group_id)
             record = self.store.groups.get(group_id)
@@ -199,15 +201,22 @@ class GroupCoordinator:
     async def run(self) -> None:
         """Session expiry and offset retention, for as long as the broker runs."""
         next_retention = time.monotonic() + self.retention_check
-        while True:
-            await asyncio.sleep(SWEEP_INTERVAL)
-            self.expire_members(time.monotonic())
-            if time.monotonic() >= next_retention:
-                next_retention = time.monotonic() + self.retention_check
-                try:
-                    self.expire_offsets(_ms())
-                except OSError as exc:
-                    log.error("offset expiration failed: %s", exc)
+        try:
+            while True:
+                await asyncio.sleep(SWEEP_INTERVAL)
+                self.expire_members(time.monotonic())
+                self.consumer.expire(time.monotonic())
+                self.settle_consumer_groups()
+                if time.monotonic() >= next_retention:
+                    next_retention = time.monotonic() + self.retention_check
+                    try:
+                        self.expire_offsets(_ms())
+                    except OSError as exc:
+                        log.error("offset expiration failed: %s", exc)
+        finally:  # the broker is stopping: no rebalance may outlive it
+            for group in self.groups.values():
+                if group.rebalance_task is not None:
+                    group.rebalance_task.cancel()
 
     def expire_members(self, now: float) -> None:
         for group in list(self.groups.values()):
@@ -257,6 +266,9 @@ class GroupCoordinator:
             return {"error_code": ErrorCode.invalid_group_id, "member_id": member_id}
         if not self.min_session <= session_ms <= self.max_session:
             return {"error_code": ErrorCode.invalid_session_timeout, "member_id": member_id}
+        live = self.consumer.groups.get(group_id)
+        if live is not None and live.members:
+            return {"error_code": ErrorCode.inconsistent_group_protocol, "member_id": member_id}
         group = self.groups.get(group_id)
         if group is None:
             if member_id:
@@ -571,10 +583,37 @@ class GroupCoordinator:
             results.append(ErrorCode.none)
         return results
 
+    # --- the consumer protocol (KIP-848) ------------------------------------------------
+
+    def consumer_heartbeat(self, request: Any, client_id: str, client_host: str) -> dict[str, Any]:
+        classic = self.groups.get(request.group_id)
+        if classic is not None:
+            if classic.members or classic.pending:
+                return {"error_code": ErrorCode.group_id_not_found, "member_epoch": -1,
+                        "error_message": f"Group {request.group_id} is not a consumer group."}
+            del self.groups[request.group_id]  # an empty classic group converts; offsets stay
+        response = self.consumer.heartbeat(request, client_id, client_host)
+        self.settle_consumer_groups()
+        return response
+
+    def settle_consumer_groups(self) -> None:
+        """A consumer group left empty is kept as an Empty group, with its offsets."""
+        for group_id, group in list(self.consumer.groups.items()):
+            if not group.members:
+                del self.consumer.groups[group_id]
+                empty = self.groups.setdefault(group_id, Group(group_id))
+                empty.protocol_type = "consumer"
+
     # --- offsets ------------------------------------------------------------------------
 
     def validate_commit(self, group_id: str, generation: int, member_id: str,
-                        instance_id: str | None, api_version: int) -> Group:
+                        instance_id: str | None, api_version: int) -> Group | None:
+        live = self.consumer.groups.get(group_id)
+        if live is not None and live.members:
+            code = self.consumer.validate_commit(live, member_id, generation)
+            if code != ErrorCode.none:
+                raise GroupError(code)
+            return None
         group = self.groups.get(group_id)
         if group is None:
             if generation >= 0:
