@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -49,6 +50,25 @@ def _union(a: Partitions, b: Partitions) -> Partitions:
     for topic, ps in b.items():
         out.setdefault(topic, set()).update(ps)
     return out
+
+
+def _string(text: str) -> bytes:
+    raw = text.encode()
+    return struct.pack(">h", len(raw)) + raw
+
+
+def encode_subscription(topics: set[str]) -> bytes:
+    """ConsumerProtocolSubscription v0."""
+    return (struct.pack(">hi", 0, len(topics)) + b"".join(_string(t) for t in sorted(topics))
+            + struct.pack(">i", -1))
+
+
+def encode_assignment(parts: Partitions) -> bytes:
+    """ConsumerProtocolAssignment v0."""
+    out = struct.pack(">hi", 0, len(parts))
+    for topic, partitions in sorted(parts.items()):
+        out += _string(topic) + struct.pack(f">i{len(partitions)}i", len(partitions), *sorted(partitions))
+    return out + struct.pack(">i", -1)
 
 
 @dataclass(eq=False)
@@ -94,7 +114,7 @@ class ConsumerGroups:
 
     # --- assignment ---------------------------------------------------------------------
 
-    def _topics_of(self, member: ConsumerMember) -> set[str]:
+    def topics_of(self, member: ConsumerMember) -> set[str]:
         topics = {t for t in member.subscribed if t in self.metadata.topics}
         if member.regex:
             try:
@@ -108,7 +128,7 @@ class ConsumerGroups:
     def _fingerprint(self, group: ConsumerGroup) -> tuple[tuple[str, int], ...]:
         topics: set[str] = set()
         for member in group.members.values():
-            topics |= self._topics_of(member)
+            topics |= self.topics_of(member)
         return tuple(sorted((t, self.metadata.topics[t].partitions) for t in topics))
 
     def _assign(self, group: ConsumerGroup) -> None:
@@ -116,7 +136,7 @@ class ConsumerGroups:
         target: dict[str, Partitions] = {mid: {} for mid in group.members}
         topics = self._fingerprint(group)
         for topic, count in topics:
-            subscribers = sorted(mid for mid, m in group.members.items() if topic in self._topics_of(m))
+            subscribers = sorted(mid for mid, m in group.members.items() if topic in self.topics_of(m))
             if not subscribers:
                 continue
             quota, extra = divmod(count, len(subscribers))
@@ -241,6 +261,23 @@ class ConsumerGroups:
             for member in list(group.members.values()):
                 if now > member.last_heartbeat + SESSION_TIMEOUT:
                     self.remove(group, member, "expired")
+
+    def describe(self, group_id: str) -> dict[str, Any] | None:
+        """DescribeGroups' view, with assignments in the classic consumer encoding so that
+        admin tools written for classic groups show them."""
+        group = self.groups.get(group_id)
+        if group is None:
+            return None
+        return {
+            "error_code": ErrorCode.none, "group_id": group_id, "group_state": group.state,
+            "protocol_type": "consumer", "protocol_data": "uniform",
+            "members": [
+                {"member_id": m.member_id, "group_instance_id": m.instance_id, "client_id": m.client_id,
+                 "client_host": m.client_host, "member_metadata": encode_subscription(m.subscribed),
+                 "member_assignment": encode_assignment(m.assigned)}
+                for m in group.members.values()
+            ],
+        }
 
     def validate_commit(self, group: ConsumerGroup, member_id: str, epoch: int) -> ErrorCode:
         if epoch < 0 and not member_id:

@@ -645,12 +645,17 @@ class GroupCoordinator:
 
     # --- admin --------------------------------------------------------------------------
 
-    def list_groups(self, states: Iterable[str] = ()) -> list[Group]:
+    def list_groups(self, states: Iterable[str] = ()) -> list[tuple[str, str, str, str]]:
+        """(group id, protocol type, state, group type) of every group."""
         wanted = {s.lower() for s in states}
-        return [g for g in self.groups.values()
-                if not wanted or g.state.value.lower() in wanted]
+        found = [(g.group_id, g.protocol_type or "", g.state.value, "classic") for g in self.groups.values()]
+        found += [(g.group_id, "consumer", g.state, "consumer") for g in self.consumer.groups.values()]
+        return [item for item in found if not wanted or item[2].lower() in wanted]
 
     def delete(self, group_id: str) -> ErrorCode:
+        live = self.consumer.groups.get(group_id)
+        if live is not None and live.members:
+            return ErrorCode.non_empty_group
         group = self.groups.get(group_id)
         if group is None:
             return ErrorCode.group_id_not_found
@@ -676,11 +681,15 @@ class GroupCoordinator:
 
     def delete_offsets(self, group_id: str, keys: list[tuple[str, int]]
                        ) -> tuple[ErrorCode, dict[tuple[str, int], ErrorCode]]:
+        live = self.consumer.groups.get(group_id)
         group = self.groups.get(group_id)
-        if group is None:
-            return ErrorCode.group_id_not_found, {}
         subscribed: set[str] = set()
-        if group.state != GroupState.EMPTY:
+        if live is not None:
+            for member in live.members.values():
+                subscribed |= self.consumer.topics_of(member)
+        elif group is None:
+            return ErrorCode.group_id_not_found, {}
+        elif group.state != GroupState.EMPTY:
             topics = group.subscribed_topics()
             if topics is None:
                 return ErrorCode.non_empty_group, {}

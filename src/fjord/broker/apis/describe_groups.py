@@ -28,6 +28,10 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     operations = GROUP_OPERATIONS if wanted_ops else NOT_REQUESTED
     described = []
     for group_id in request.groups:
+        live = groups.consumer.describe(group_id)
+        if live is not None:
+            described.append({**live, "authorized_operations": operations})
+            continue
         group = groups.groups.get(group_id)
         if group is None:
             entry: dict[str, Any] = {"error_code": ErrorCode.none, "group_id": group_id,

@@ -1,4 +1,5 @@
-"""ListGroups (16): every group this coordinator knows, filtered by state (v4+) and type (v5+)."""
+"""ListGroups (16): every group this coordinator knows, filtered by state (v4+) and type (v5+:
+"classic" or "consumer", the KIP-848 protocol)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
 
-CLASSIC = "classic"
 log = logging.getLogger("fjord.coordinator")
 
 
@@ -19,11 +19,9 @@ log = logging.getLogger("fjord.coordinator")
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     log.debug("ListGroups v%d %s", ctx.api_version, request)
     types = {t.lower() for t in getattr(request, "types_filter", ())}
-    if types and CLASSIC not in types:
-        return {"error_code": ErrorCode.none, "groups": []}
     groups = coordinator(ctx).list_groups(getattr(request, "states_filter", ()))
     return {"error_code": ErrorCode.none, "groups": [
-        {"group_id": g.group_id, "protocol_type": g.protocol_type or "",
-         "group_state": g.state.value, "group_type": CLASSIC}
-        for g in groups
+        {"group_id": group_id, "protocol_type": protocol_type, "group_state": state, "group_type": kind}
+        for group_id, protocol_type, state, kind in groups
+        if not types or kind in types
     ]}
