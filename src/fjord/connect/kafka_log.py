@@ -18,6 +18,8 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
+from fjord.connect import clients
+
 log = logging.getLogger("fjord.connect.kafka_log")
 
 RecordCallback = Callable[[bytes | None, bytes | None], None]
@@ -44,8 +46,9 @@ class KafkaLog:
         config = {**base, "group.id": f"fjord-connect-reader-{uuid.uuid4()}",
                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
                   "enable.partition.eof": False}
-        self._consumer = Consumer(config)
-        self._watermarks = Consumer({**config, "group.id": f"fjord-connect-wm-{uuid.uuid4()}"})
+        self._consumer = clients.make(Consumer, config)
+        self._watermarks = clients.make(Consumer, {**config,
+                                                   "group.id": f"fjord-connect-wm-{uuid.uuid4()}"})
         metadata = self._consumer.list_topics(self.topic, timeout=15)
         topic = metadata.topics.get(self.topic)
         if topic is None or topic.error is not None or not topic.partitions:
@@ -56,7 +59,7 @@ class KafkaLog:
                                for p in self._partitions])
         producer_config = {**self._client_config("producer"), "acks": "all",
                            "enable.idempotence": True, "linger.ms": 0}
-        self._producer = Producer(producer_config)
+        self._producer = clients.make(Producer, producer_config)
         self._thread = threading.Thread(target=self._read_loop, name=f"kafka-log-{self.topic}",
                                         daemon=True)
         self._thread.start()

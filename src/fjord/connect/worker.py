@@ -15,6 +15,7 @@ from typing import Any
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from fjord.connect import clients
 from fjord.connect.api import ConnectException, Connector, SinkConnector, SourceConnector
 from fjord.connect.converters import make_converter, make_header_converter
 from fjord.connect.errors import trace_of
@@ -88,7 +89,7 @@ class Worker:
     @property
     def admin(self) -> AdminClient:
         if self._admin is None:
-            self._admin = AdminClient(self.config.client_config("admin"))
+            self._admin = clients.make(AdminClient, self.config.client_config("admin"))
         return self._admin
 
     def kafka_reachable(self, timeout: float = 3.0) -> str | None:

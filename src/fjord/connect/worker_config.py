@@ -124,7 +124,7 @@ class WorkerConfig:
         """librdkafka settings for a producer/consumer/admin: bootstrap plus `<kind>.` overrides."""
         base: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
         for key in ("security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
-                    "ssl.ca.location"):
+                    "sasl.jaas.config", "ssl.ca.location"):
             if key in self.values:
                 base[key] = self.values[key]
         base.update(self.prefixed(kind + "."))

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, Producer
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
+from fjord.connect import clients
 from fjord.connect.api import (
     ConnectException,
     ConnectHeaders,
@@ -263,7 +264,7 @@ class WorkerSourceTask(WorkerTask):
         config.setdefault("acks", "all")
         config.setdefault("enable.idempotence", True)
         config.setdefault("client.id", f"connector-producer-{self.id}")
-        self.producer = Producer(config)
+        self.producer = clients.make(Producer, config)
         self._pending: dict[str, Mapping[str, Any] | None] = {}
         self._delivery_error: KafkaError | None = None
         self._key_cache: dict[tuple[Any, ...], str] = {}
@@ -503,13 +504,13 @@ class WorkerSinkTask(WorkerTask):
         config.setdefault("enable.partition.eof", False)
         # librdkafka otherwise notices a subscribed topic created later only after 5 minutes.
         config.setdefault("topic.metadata.refresh.interval.ms", 3000)
-        self.consumer = Consumer(config)
+        self.consumer = clients.make(Consumer, config)
         self.task.initialize(_SinkContext(self))
         error_config = self.errors.config
         if error_config.dlq_topic:
             self.services.ensure_topic(error_config.dlq_topic, error_config.dlq_replication_factor)
             producer_config = self.services.client_config("producer", self.connector_config)
-            self._dlq_producer = Producer(producer_config)
+            self._dlq_producer = clients.make(Producer, producer_config)
             self.errors.reporters.append(dlq_reporter(self._dlq_producer.produce, error_config,
                                                       self.id.connector, self.id.task))
         topics, regex = sink_topics(self.connector_config)
