@@ -147,3 +147,32 @@ def test_open_transaction_survives_restart_and_times_out(broker) -> None:  # typ
     assert high == 2
     assert _values(broker.bootstrap, "crash", "read_committed", partitions=1) == []
     assert _values(broker.bootstrap, "crash", "read_uncommitted", partitions=1) == [b"left open"]
+
+
+def test_transaction_tooling_lists_describes_and_aborts_a_hanging_transaction(broker) -> None:  # type: ignore[no-untyped-def]
+    from kafka import TopicPartition as KafkaTopicPartition
+    from kafka.admin import AbortTransactionSpec, KafkaAdminClient
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("hang", 1, 1)])["hang"].result(10)
+    producer = _producer(broker.bootstrap, "hanging-1")
+    producer.begin_transaction()
+    producer.produce("hang", b"stuck", partition=0)
+    producer.flush(10)
+
+    tools = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
+    listed = tools.list_transactions()
+    flat = [t for txns in listed.values() for t in txns]
+    assert [(t.transactional_id, str(t.state)) for t in flat if t.transactional_id == "hanging-1"]
+    described = tools.describe_transactions(["hanging-1"])["hanging-1"]
+    assert [(tp.topic, tp.partition) for tp in described.topic_partitions] == [("hang", 0)]
+    tp = KafkaTopicPartition("hang", 0)
+    active = tools.describe_producers([tp])[tp].active_producers
+    open_ones = [p for p in active if p.current_transaction_start_offset == 0]
+    assert len(open_ones) == 1
+    state = open_ones[0]
+    tools.abort_transaction(AbortTransactionSpec(tp, state.producer_id, state.producer_epoch))
+    tools.close()
+    # The abort marker makes the partition stable again: nothing of the transaction is visible.
+    assert _values(broker.bootstrap, "hang", "read_committed", partitions=1) == []
+    assert _values(broker.bootstrap, "hang", "read_uncommitted", partitions=1) == [b"stuck"]

@@ -27,7 +27,6 @@ from kio.schema.errors import ErrorCode
 
 from fjord.coordinator.offsets import CommittedOffset
 from fjord.coordinator.producer_ids import ProducerIdManager
-from fjord.protocol.records import control_batch, split_batches
 from fjord.storage.manager import LogManager
 
 log = logging.getLogger("fjord.coordinator.transactions")
@@ -195,8 +194,7 @@ class TransactionCoordinator:
             plog = self.logs.get(topic, partition)
             if plog is None:
                 continue  # deleted while the transaction was open
-            marker = control_batch(txn.producer_id, txn.epoch, commit, now)
-            plog.append(marker, split_batches(marker), now)
+            plog.append_marker(txn.producer_id, txn.epoch, commit, now)
         if commit and self.offsets is not None:
             for group, staged in txn.offsets.items():
                 entries = {tp: CommittedOffset(offset, leader_epoch, metadata, now)

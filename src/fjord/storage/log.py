@@ -22,10 +22,12 @@ from fjord.protocol.records import (
     LOG_OVERHEAD,
     BatchHeader,
     batch_length_at,
+    control_batch,
     control_type,
     iter_records,
     set_base_offset,
     set_log_append_time,
+    split_batches,
 )
 from fjord.storage.producer_state import ProducerStateTable
 from fjord.storage.segment import Segment
@@ -212,6 +214,12 @@ class PartitionLog:
         self.unflushed += next_offset - base
         self._wake()
         return base, append_time
+
+    def append_marker(self, producer_id: int, epoch: int, commit: bool, now_ms: int) -> int:
+        """Write a transaction's COMMIT or ABORT control batch; returns its offset."""
+        marker = control_batch(producer_id, epoch, commit, now_ms)
+        base, _ = self.append(marker, split_batches(marker), now_ms)
+        return base
 
     def needs_flush(self) -> bool:
         if self.unflushed == 0:

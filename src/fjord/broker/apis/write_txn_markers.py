@@ -1,0 +1,46 @@
+"""WriteTxnMarkers (27): write COMMIT/ABORT markers for a producer into partitions.
+
+In a cluster the coordinator sends this to partition leaders; here the coordinator writes
+its markers itself, and this API serves the administrative abort of a hanging transaction
+(kafka-transactions.sh abort, AdminClient.abortTransaction). A marker older than the
+producer's current epoch is refused, as Kafka's leader does.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kio.schema.errors import ErrorCode
+
+from fjord.broker.context import RequestContext
+from fjord.broker.registry import api
+
+
+@api(27, "WriteTxnMarkers", 1, 2)
+async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    now = int(time.time() * 1000)
+    markers = []
+    for marker in request.markers:
+        topics = []
+        for topic in marker.topics:
+            partitions = []
+            for index in topic.partition_indexes:
+                plog = ctx.broker.partition(topic.name, index)
+                code = ErrorCode.none
+                if plog is None:
+                    code = ErrorCode.unknown_topic_or_partition
+                else:
+                    known = plog.producers.producers.get(marker.producer_id)
+                    if known is not None and marker.producer_epoch < known.epoch:
+                        code = ErrorCode.invalid_producer_epoch
+                    else:
+                        try:
+                            plog.append_marker(marker.producer_id, marker.producer_epoch,
+                                               marker.transaction_result, now)
+                        except OSError:
+                            code = ErrorCode.kafka_storage_error
+                partitions.append({"partition_index": index, "error_code": code})
+            topics.append({"name": topic.name, "partitions": partitions})
+        markers.append({"producer_id": marker.producer_id, "topics": topics})
+    return {"markers": markers}
