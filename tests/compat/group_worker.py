@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import threading
 from typing import Any
@@ -130,6 +131,8 @@ async def run_aiokafka(bootstrap: str, group: str, topic: str, assignor: str, co
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     client, bootstrap, group, topic = sys.argv[1:5]
     assignor = sys.argv[5] if len(sys.argv) > 5 else ""
     control = Control()

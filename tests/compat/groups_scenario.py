@@ -99,7 +99,7 @@ class Worker:
 
     def describe(self) -> str:
         return (f"{self.name}: assignment={self.assignment} consumed={len(self.consumed)} "
-                f"exit={self.proc.poll()} stderr={''.join(self.stderr[-5:])}")
+                f"exit={self.proc.poll()} stderr={''.join(self.stderr[-15:])}")
 
 
 def worker_command(client: str, bootstrap: str, group: str, topic: str, assignor: str = "") -> list[str]:
@@ -108,7 +108,8 @@ def worker_command(client: str, bootstrap: str, group: str, topic: str, assignor
     return [sys.executable, str(HERE / "group_worker.py"), client, bootstrap, group, topic, assignor]
 
 
-def wait_for(workers: list[Worker], condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+def wait_for(workers: list[Worker], condition: Callable[[], bool], what: str, timeout: float = 60,
+             broker: BrokerProcess | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for worker in workers:
@@ -116,7 +117,8 @@ def wait_for(workers: list[Worker], condition: Callable[[], bool], what: str, ti
         if condition():
             return
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}: " + "; ".join(w.describe() for w in workers))
+    tail = f"\nbroker log:\n{broker.log_tail(40)}" if broker is not None else ""
+    raise AssertionError(f"timed out waiting for {what}: " + "; ".join(w.describe() for w in workers) + tail)
 
 
 def produce(bootstrap: str, topic: str, first: int, count: int) -> None:
@@ -166,7 +168,7 @@ def run_scenario(broker: BrokerProcess, client: str, assignor: str = "",
                     and set().union(*sets) == set(range(PARTITIONS)))
 
         wait_for(workers, lambda: balanced() and len(distinct(workers)) == BATCH,
-                 "three consumers sharing six partitions")
+                 "three consumers sharing six partitions", broker=broker)
         timings["three_joined_s"] = time.monotonic() - start
         assignments = [sorted(w.assignment or []) for w in workers]
         assert sorted(p for a in assignments for p in a) == list(range(PARTITIONS)), assignments
@@ -184,7 +186,7 @@ def run_scenario(broker: BrokerProcess, client: str, assignor: str = "",
             wait_for(workers, lambda: victim.closed, "a second clean close")
         start = time.monotonic()
         wait_for(workers, lambda: survivor.assignment == list(range(PARTITIONS)),
-                 "the survivor to take every partition")
+                 "the survivor to take every partition", broker=broker)
         timings["takeover_after_kill_s"] = time.monotonic() - start
         produce(broker.bootstrap, topic, 2 * BATCH, BATCH)
         wait_for(workers, lambda: len(distinct(workers)) == 3 * BATCH, "the third round consumed")
@@ -202,7 +204,8 @@ def run_scenario(broker: BrokerProcess, client: str, assignor: str = "",
         resumed = Worker(f"{client}-after-restart",
                          worker_command(client, broker.bootstrap, group, topic, assignor))
         workers.append(resumed)
-        wait_for([resumed], lambda: len(resumed.consumed) >= BATCH, "consumption after restart")
+        wait_for([resumed], lambda: len(resumed.consumed) >= BATCH, "consumption after restart",
+                 broker=broker)
         time.sleep(0.5)
         resumed.drain()
         first = {}
