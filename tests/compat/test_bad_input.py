@@ -18,6 +18,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from kio.schema.errors import ErrorCode
 
 from fjord.protocol.codec import build, decode_response, encode_request, request_class, response_class
+from fjord.protocol.records import control_batch
 from tests.support.batches import make_batch
 from tests.support.broker import BrokerProcess
 
@@ -200,6 +201,24 @@ def test_corrupt_batch_is_rejected_and_nothing_is_stored(strict_broker: BrokerPr
     good = produce(client, "good", make_batch([(b"k", b"ok")]))
     assert (good.error_code, good.base_offset) == (ErrorCode.none, 0)
     assert_serves(strict_broker, bystander)
+
+
+def test_client_control_batches_and_internal_topics_are_refused(strict_broker: BrokerProcess,
+                                                               bystander: RawClient) -> None:
+    """A forged transaction marker could expose another producer's open transaction, and a
+    junk one used to stop the broker from restarting; internal topics belong to the broker."""
+    client = RawClient(strict_broker)
+    forged = bytearray(control_batch(producer_id=77, producer_epoch=0, commit=True, timestamp=0))
+    assert produce(client, "good", bytes(forged)).error_code == ErrorCode.invalid_record
+    strict_broker.kill()
+    strict_broker.start()  # nothing was stored, so nothing can trip recovery
+    client = RawClient(strict_broker)
+    good = produce(client, "good", make_batch([(b"k", b"ok")]))
+    assert (good.error_code, good.base_offset) == (ErrorCode.none, 0)
+    made = create_topic(client, "__consumer_offsets")
+    assert made.error_code == ErrorCode.invalid_request
+    assert "internal topic" in made.error_message
+    assert_serves(strict_broker, RawClient(strict_broker))
 
 
 def test_produce_to_missing_topic_without_auto_create(strict_broker: BrokerProcess,

@@ -203,3 +203,27 @@ def test_transaction_state_is_rebuilt_on_reopen(tmp_path: Path, clean: bool) -> 
     commit = control_batch(6, 0, commit=True, timestamp=0)
     reopened.append(commit, split_batches(commit), 0)
     assert reopened.last_stable_offset == reopened.high_watermark == 6
+
+
+def test_marker_at_a_newer_epoch_fences_late_batches(tmp_path: Path) -> None:
+    from fjord.protocol.records import control_batch
+
+    plog = _open(tmp_path / "t-0")
+    _append(plog, make_batch([(None, b"t")], producer_id=8, producer_epoch=0, base_sequence=0,
+                             transactional=True))
+    abort = control_batch(8, 1, commit=False, timestamp=0)  # written by a fencing InitProducerId
+    plog.append(abort, split_batches(abort), 0)
+    with pytest.raises(ProducerFenced):
+        _append(plog, make_batch([(None, b"zombie")], producer_id=8, producer_epoch=0,
+                                 base_sequence=1, transactional=True))
+    assert plog.last_stable_offset == plog.high_watermark
+
+
+def test_every_batch_of_a_request_is_sequence_checked(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0")
+    first = make_batch([(None, b"a")] * 2, producer_id=3, producer_epoch=0, base_sequence=0)
+    gap = make_batch([(None, b"b")], producer_id=3, producer_epoch=0, base_sequence=5)
+    with pytest.raises(OutOfOrderSequence):
+        plog.producers.check_all(split_batches(first + gap))
+    follow = make_batch([(None, b"b")], producer_id=3, producer_epoch=0, base_sequence=2)
+    plog.producers.check_all(split_batches(first + follow))

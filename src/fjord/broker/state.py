@@ -25,6 +25,7 @@ log = logging.getLogger("fjord.broker")
 
 _LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
 MAX_TOPIC_LENGTH = 249
+INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 
 
 class TopicError(Exception):
@@ -83,6 +84,9 @@ class BrokerState:
     def create_topic(self, name: str, partitions: int, replication: int,
                      configs: dict[str, str | None], validate_only: bool = False) -> TopicInfo | None:
         validate_topic_name(name)
+        if name in INTERNAL_TOPICS:
+            raise TopicError(ErrorCode.invalid_request,
+                             f"Creation of internal topic {name} is prohibited.")
         if name in self.metadata.topics:
             raise TopicError(ErrorCode.topic_already_exists, f"Topic '{name}' already exists.")
         if partitions == -1:

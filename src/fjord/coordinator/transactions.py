@@ -120,12 +120,17 @@ class TransactionCoordinator:
         else:
             if producer_id >= 0 and (producer_id, epoch) != (txn.producer_id, txn.epoch):
                 raise TxnError(ErrorCode.producer_fenced, "a newer producer owns this id")
-            if txn.state == ONGOING:
-                self._complete(txn, commit=False)
+            # The new epoch comes first, so the ABORT markers of what the old incarnation
+            # left open carry it and fence the old producer in every partition.
             if txn.epoch >= MAX_EPOCH - 1:
+                if txn.state == ONGOING:
+                    txn.epoch += 1
+                    self._complete(txn, commit=False)
                 txn.producer_id, txn.epoch = self.producer_ids.next_id(), 0
             else:
                 txn.epoch += 1
+                if txn.state == ONGOING:
+                    self._complete(txn, commit=False)
             txn.timeout_ms = timeout_ms
             txn.state = EMPTY
         self._save()
@@ -215,8 +220,8 @@ class TransactionCoordinator:
         for txn in expired:
             log.info("aborting transaction %s: open longer than %d ms", txn.transactional_id,
                      txn.timeout_ms)
+            txn.epoch += 1  # the ABORT markers carry the new epoch: the late producer is fenced
             self._complete(txn, commit=False)
-            txn.epoch += 1  # fence the producer that let it time out
         if expired:
             self._save()
         return [t.transactional_id for t in expired]

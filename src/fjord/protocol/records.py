@@ -277,10 +277,16 @@ CONTROL_ABORT, CONTROL_COMMIT = 0, 1
 
 
 def control_type(data: bytes | memoryview) -> int | None:
-    """The marker type (0 abort, 1 commit) of a control batch: its record key's second i16."""
-    for record in iter_records(bytes(data)):
-        if record.key is not None and len(record.key) >= 4:
-            return int(struct.unpack_from(">h", record.key, 2)[0])
+    """The marker type (0 abort, 1 commit) of a control batch: its record key's second i16.
+
+    None for a control batch that cannot be read: recovery must never stop on one.
+    """
+    try:
+        for record in iter_records(bytes(data)):
+            if record.key is not None and len(record.key) >= 4:
+                return int(struct.unpack_from(">h", record.key, 2)[0])
+    except Exception:
+        return None
     return None
 
 

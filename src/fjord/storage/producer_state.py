@@ -7,6 +7,7 @@ sending across a broker restart is neither rejected nor duplicated.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections import deque
@@ -89,6 +90,19 @@ class ProducerStateTable:
                 f"expected sequence {_next_seq(entry.last_seq)}, got {header.base_sequence}"
             )
 
+    def check_all(self, headers: list[BatchHeader]) -> None:
+        """check() the first batch against the table, and each later one against the one
+        before it, as if they had been appended one by one."""
+        self.check(headers[0])
+        for before, after in itertools.pairwise(headers):
+            if after.producer_id == NO_PRODUCER_ID or after.producer_id != before.producer_id:
+                self.check(after)
+            elif after.producer_epoch != before.producer_epoch:
+                raise ProducerFenced("batches of one request disagree on the producer epoch")
+            elif after.base_sequence != _next_seq(_last_seq(before)):
+                raise OutOfOrderSequence(
+                    f"expected sequence {_next_seq(_last_seq(before))}, got {after.base_sequence}")
+
     def update(self, header: BatchHeader, control_type: int | None = None) -> None:
         pid = header.producer_id
         if pid == NO_PRODUCER_ID:
@@ -97,6 +111,11 @@ class ProducerStateTable:
             first = self.ongoing.pop(pid, None)
             if control_type == ABORT and first is not None:
                 self.aborted.append((pid, first, header.base_offset))
+            entry = self.producers.get(pid)
+            if entry is not None and header.producer_epoch > entry.epoch:
+                # A marker at a newer epoch fences the old one: its late batches are refused.
+                self.producers[pid] = ProducerEntry(header.producer_epoch,
+                                                    last_timestamp=entry.last_timestamp)
             return
         if header.is_transactional:
             self.ongoing.setdefault(pid, header.base_offset)

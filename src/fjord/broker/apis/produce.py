@@ -62,11 +62,14 @@ def append_partition(plog: PartitionLog, index: int, records: bytes | None,
             return _result(index, ErrorCode.message_too_large,
                            message=f"batch of {header.length} bytes exceeds max.message.bytes="
                                    f"{plog.config.max_message_bytes}")
+        if header.is_control:  # markers are the coordinator's to write (Kafka's LogValidator)
+            return _result(index, ErrorCode.invalid_record,
+                           message="Clients are not allowed to write control records")
     if plog.config.compact and _has_null_key(records, headers):
         return _result(index, ErrorCode.invalid_record,
                        message="Compacted topic cannot accept message without key.")
     try:
-        plog.producers.check(headers[0])
+        plog.producers.check_all(headers)
     except DuplicateSequence as dup:
         return _result(index, ErrorCode.none, dup.base_offset, plog.log_start_offset)
     except OutOfOrderSequence as exc:
@@ -93,6 +96,11 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any] | None:
             plog = broker.partition(topic.name, data.index)
             if plog is None:
                 partitions.append(_result(data.index, ErrorCode.unknown_topic_or_partition))
+                continue
+            info = broker.metadata.topics.get(topic.name)
+            if info is not None and info.internal:
+                partitions.append(_result(data.index, ErrorCode.invalid_topic_exception,
+                                          message=f"Cannot append to internal topic {topic.name}"))
                 continue
             partitions.append(append_partition(plog, data.index, data.records, now_ms))
             if plog.needs_flush():
