@@ -227,3 +227,30 @@ def test_every_batch_of_a_request_is_sequence_checked(tmp_path: Path) -> None:
         plog.producers.check_all(split_batches(first + gap))
     follow = make_batch([(None, b"b")], producer_id=3, producer_epoch=0, base_sequence=2)
     plog.producers.check_all(split_batches(first + follow))
+
+
+def test_huge_offset_deltas_roll_segments_instead_of_overflowing_the_index(tmp_path: Path) -> None:
+    import struct
+
+    import crc32c
+
+    plog = _open(tmp_path / "t-0")
+    batch = bytearray(make_batch([(None, b"x")]))
+    struct.pack_into(">i", batch, 23, 2**31 - 2)  # lastOffsetDelta: as a compressed batch may claim
+    struct.pack_into(">i", batch, 57, 2**31 - 1)  # record count
+    struct.pack_into(">I", batch, 17, crc32c.crc32c(bytes(batch[21:])))
+    for _ in range(3):
+        plog.append(bytes(batch), [read_header(batch)], 0)
+    assert plog.high_watermark == 3 * (2**31 - 1)
+    assert len(plog.segments) == 3
+    assert all(s.next_offset - s.base_offset <= 2**31 - 1 for s in plog.segments)
+    reopened = _open(tmp_path / "t-0", clean=False)
+    assert reopened.high_watermark == 3 * (2**31 - 1)
+
+
+def test_a_request_with_more_batches_than_writev_takes(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0")
+    many = b"".join(make_batch([(None, b"v%d" % i)]) for i in range(700))
+    base, _ = plog.append(many, split_batches(many), 0)
+    assert base == 0 and plog.high_watermark == 700
+    assert _offsets(plog) == list(range(700))

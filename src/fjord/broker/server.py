@@ -135,7 +135,7 @@ class BrokerServer:
             for plog in list(self.state.logs.logs.values()):
                 if plog.needs_flush():
                     try:
-                        await loop.run_in_executor(None, plog.flush)
+                        await loop.run_in_executor(None, plog.flush_handle())
                     except (OSError, ValueError) as exc:
                         log.error("flush failed for %s-%d: %s", plog.topic, plog.partition, exc)
 

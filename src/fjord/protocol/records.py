@@ -22,6 +22,7 @@ ATTRIBUTES_OFFSET = 21
 MAX_TIMESTAMP_OFFSET = 35
 HEADER_SIZE = 61  # through recordsCount
 LOG_OVERHEAD = 12  # baseOffset + batchLength
+MIN_RECORD_SIZE = 7  # length, attributes, two deltas, key, value, header count: 1 byte each
 
 _HEADER = struct.Struct(">qiibIhiqqqhii")
 _Q = struct.Struct(">q")
@@ -112,6 +113,8 @@ def split_batches(data: bytes | bytearray | memoryview) -> list[BatchHeader]:
             raise CorruptBatch("record batch CRC mismatch")
         if header.count != header.last_offset_delta + 1 or header.count <= 0:
             raise CorruptBatch("record count does not match lastOffsetDelta")
+        if header.compression == 0 and header.count * MIN_RECORD_SIZE > header.length - HEADER_SIZE:
+            raise CorruptBatch(f"{header.count} records cannot fit in {header.length} bytes")
         headers.append(header)
         pos += header.length
     if not headers:

@@ -13,7 +13,7 @@ import logging
 import os
 import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from fjord.protocol.records import (
     split_batches,
 )
 from fjord.storage.producer_state import ProducerStateTable
-from fjord.storage.segment import Segment
+from fjord.storage.segment import RELATIVE_LIMIT, Segment
 
 log = logging.getLogger("fjord.storage")
 
@@ -204,7 +204,7 @@ class PartitionLog:
             pos += header.length
         if buffer is not None:
             pieces = [buffer]
-        self._maybe_roll(len(data), now_ms, max_ts)
+        self._maybe_roll(len(data), now_ms, next_offset - base)
         self.active.append(pieces, len(data), base, next_offset - 1, max_ts)
         pos = 0
         for header in headers:
@@ -229,15 +229,27 @@ class PartitionLog:
         return (time.monotonic() - self.last_flush) * 1000 >= self.config.flush_ms
 
     def flush(self) -> None:
-        self.active.flush()
-        self.unflushed = 0
-        self.last_flush = time.monotonic()
+        self.flush_handle()()
 
-    def _maybe_roll(self, incoming: int, now_ms: int, max_ts: int) -> None:
+    def flush_handle(self) -> Callable[[], None]:
+        """Start a flush: taken on the event loop, the returned fsync may run in a thread.
+
+        Only the writes made up to now are counted as flushed, so appends that land while
+        the fsync runs stay due for the next one.
+        """
+        pending = self.unflushed
+        sync = self.active.sync_handle()
+        self.unflushed -= pending
+        self.last_flush = time.monotonic()
+        return sync
+
+    def _maybe_roll(self, incoming: int, now_ms: int, max_offsets: int) -> None:
         active = self.active
         if active.size == 0:
             return
         too_big = active.size + incoming > self.config.segment_bytes
+        if self.log_end_offset + max_offsets - active.base_offset > RELATIVE_LIMIT:
+            too_big = True  # offsets relative to the base must still fit the index
         too_old = (
             active.first_batch_time >= 0
             and now_ms - active.first_batch_time >= self.config.segment_ms
@@ -246,10 +258,17 @@ class PartitionLog:
             self.roll()
 
     def roll(self) -> None:
+        """Start a new active segment. The old one is fsynced off the event loop (a rolled
+        segment can hold a gigabyte of dirty pages), as Kafka flushes rolled segments."""
         active = self.active
         if active.size == 0:
             return
-        active.flush()
+        sync = active.sync_handle()
+        active.close_indexes()
+        try:
+            asyncio.get_running_loop().run_in_executor(None, sync)
+        except RuntimeError:  # no event loop (tools, tests): flush inline
+            sync()
         self._snapshot(active.next_offset)
         self.segments.append(Segment(self.directory, active.next_offset, self.config.index_interval))
         self.segments[-1].next_offset = active.next_offset

@@ -30,6 +30,10 @@ _BATCH_LEN = struct.Struct(">qi")
 _LAST_DELTA = struct.Struct(">i")
 
 
+IOV_LIMIT = 512
+RELATIVE_LIMIT = 2**31 - 1  # index entries hold offsets relative to the base as int32
+
+
 def segment_name(base_offset: int) -> str:
     return f"{base_offset:020d}"
 
@@ -140,20 +144,45 @@ class Segment:
             if fd >= 0:
                 os.fsync(fd)
 
+    def sync_handle(self) -> Callable[[], None]:
+        """An fsync that is safe to run in a worker thread: it works on duplicated
+        descriptors, so the event loop closing this segment meanwhile (retention, topic
+        deletion) can neither break it nor point it at a reused descriptor number."""
+        fds = [os.dup(fd) for fd in (self.fd, self._index_fd, self._time_fd) if fd >= 0]
+
+        def sync() -> None:
+            try:
+                for fd in fds:
+                    os.fsync(fd)
+            finally:
+                for fd in fds:
+                    os.close(fd)
+
+        return sync
+
+    def close_indexes(self) -> None:
+        """A rolled segment no longer appends to its index files: keep only the log open."""
+        for fd in (self._index_fd, self._time_fd):
+            if fd >= 0:
+                os.close(fd)
+        self._index_fd = self._time_fd = -1
+
     # --- writing ------------------------------------------------------------------------
 
     def append(self, pieces: list[bytes | bytearray | memoryview], length: int, first_offset: int,
                last_offset: int, max_timestamp: int) -> None:
-        """Write at the end; on failure the file is cut back so no partial batch remains."""
+        """Write at the end; on any failure the file is cut back so no partial batch remains."""
         position = self.size
+        if len(pieces) > IOV_LIMIT:  # writev takes at most IOV_MAX buffers
+            pieces = [b"".join(pieces)]
         try:
             written = os.pwritev(self.fd, pieces, position)
             if written != length:
                 raise OSError(28, f"short write ({written} of {length} bytes)")
-        except OSError:
+            self._track(first_offset, last_offset, max_timestamp, position, length, write_files=True)
+        except BaseException:
             os.ftruncate(self.fd, position)
             raise
-        self._track(first_offset, last_offset, max_timestamp, position, length, write_files=True)
         self.size = position + length
 
     def _track(self, first_offset: int, last_offset: int, max_timestamp: int, position: int,

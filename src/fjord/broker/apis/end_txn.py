@@ -26,5 +26,5 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     to_flush = [plog for plog in ctx.broker.logs.logs.values() if plog.needs_flush()]
     if to_flush:
         loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(None, p.flush) for p in to_flush))
+        await asyncio.gather(*(loop.run_in_executor(None, p.flush_handle()) for p in to_flush))
     return {"error_code": 0}

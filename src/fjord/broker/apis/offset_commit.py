@@ -67,7 +67,7 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
         try:
             plog = groups.commit(request.group_id, entries)
             if plog.needs_flush():
-                await asyncio.get_running_loop().run_in_executor(None, plog.flush)
+                await asyncio.get_running_loop().run_in_executor(None, plog.flush_handle())
         except OSError as exc:
             log.error("group %s: offset commit failed: %s", request.group_id, exc)
             for _item, rows in answers:

@@ -109,7 +109,7 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any] | None:
     if to_flush:
         loop = asyncio.get_running_loop()
         try:
-            await asyncio.gather(*(loop.run_in_executor(None, p.flush) for p in to_flush))
+            await asyncio.gather(*(loop.run_in_executor(None, p.flush_handle()) for p in to_flush))
         except OSError as exc:
             log.error("fsync failed: %s", exc)
             for topic_response in responses:
