@@ -38,7 +38,7 @@ def test_compaction_keeps_latest_per_key_and_offsets(tmp_path: Path) -> None:
     _put(plog, b"b", None, ts=2000)  # tombstone for b
     _put(plog, b"z", b"tail", ts=2001)
     assert len(plog.segments) > 2
-    planned = cleaner.plan(plog, now_ms=2500, delete_retention_ms=10_000, min_lag_ms=0)
+    planned = cleaner.plan(cleaner.snapshot(plog), now_ms=2500, delete_retention_ms=10_000, min_lag_ms=0)
     assert planned is not None and cleaner.swap(planned)
     records = _contents(plog)
     offsets = [o for o, _k, _v in records]
@@ -60,7 +60,7 @@ def test_tombstones_expire_after_delete_retention(tmp_path: Path) -> None:
         _put(plog, b"k%d" % i, None, ts=1000)
     _put(plog, b"live", b"x" * 200, ts=1000)
     _put(plog, b"live2", b"x" * 200, ts=1000)
-    planned = cleaner.plan(plog, now_ms=100_000, delete_retention_ms=1000, min_lag_ms=0)
+    planned = cleaner.plan(cleaner.snapshot(plog), now_ms=100_000, delete_retention_ms=1000, min_lag_ms=0)
     assert planned is not None and cleaner.swap(planned)
     keys = [k for _o, k, _v in _contents(plog)]
     assert not any(k.startswith(b"k") for k in keys if k)
@@ -70,4 +70,45 @@ def test_min_compaction_lag_leaves_recent_segments(tmp_path: Path) -> None:
     plog = _log(tmp_path / "c-0")
     for i in range(20):
         _put(plog, b"same", b"v%d" % i, ts=1000)
-    assert cleaner.plan(plog, now_ms=1500, delete_retention_ms=0, min_lag_ms=10_000) is None
+    assert cleaner.plan(cleaner.snapshot(plog), now_ms=1500, delete_retention_ms=0, min_lag_ms=10_000) is None
+
+
+def test_compaction_respects_transactions(tmp_path: Path) -> None:
+    from fjord.protocol.records import control_batch
+
+    plog = _log(tmp_path / "c-0")
+
+    def txn(key: bytes, value: bytes, pid: int, commit: bool | None, ts: int) -> None:
+        batch = make_batch([(key, value)], timestamp=ts, producer_id=pid, producer_epoch=0,
+                           base_sequence=0, transactional=True)
+        plog.append(batch, split_batches(batch), ts)
+        if commit is not None:
+            marker = control_batch(pid, 0, commit=commit, timestamp=ts)
+            plog.append(marker, split_batches(marker), ts)
+
+    _put(plog, b"k", b"committed-plain", ts=1000)
+    txn(b"k", b"committed-txn", pid=1, commit=True, ts=1001)
+    txn(b"k", b"aborted-txn", pid=2, commit=False, ts=1002)
+    for i in range(30):
+        _put(plog, b"filler-%d" % i, b"x" * 20, ts=1003)
+    planned = cleaner.plan(cleaner.snapshot(plog), now_ms=5000, delete_retention_ms=10_000,
+                           min_lag_ms=0)
+    assert planned is not None and cleaner.swap(planned)
+    values = {v for _o, k, v in _contents(plog) if k == b"k"}
+    # The aborted write neither survives nor displaces the last committed value.
+    assert values == {b"committed-txn"}
+    headers = [h for s in plog.segments for _p, h in s.iter_headers()]
+    assert sum(1 for h in headers if h.is_control) == 2  # markers are kept
+    kept = [h for h in headers if h.is_transactional and not h.is_control]
+    assert [h.producer_id for h in kept] == [1]  # producer id survives the rewrite
+
+
+def test_open_transactions_are_not_compacted(tmp_path: Path) -> None:
+    plog = _log(tmp_path / "c-0")
+    batch = make_batch([(b"k", b"open")], timestamp=1000, producer_id=9, producer_epoch=0,
+                       base_sequence=0, transactional=True)
+    plog.append(batch, split_batches(batch), 1000)
+    for i in range(30):
+        _put(plog, b"k", b"later-%d" % i, ts=1001)
+    assert cleaner.plan(cleaner.snapshot(plog), now_ms=5000, delete_retention_ms=0,
+                        min_lag_ms=0) is None

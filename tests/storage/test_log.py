@@ -171,11 +171,12 @@ def test_clean_reopen_trusts_indexes_and_keeps_data(tmp_path: Path) -> None:
     plog = _open(tmp_path / "t-0", segment_bytes=1500, index_interval=1)
     for i in range(10):
         _append(plog, make_batch([(b"k%d" % i, b"v" * 500)]))
+    segments = len(plog.segments)
     plog.close()
     reopened = _open(tmp_path / "t-0", segment_bytes=1500, index_interval=1)
     assert reopened.high_watermark == 10
     assert _offsets(reopened, 7) == [7, 8, 9]
-    assert len(reopened.segments) == len(plog.segments)
+    assert len(reopened.segments) == segments
 
 
 @pytest.mark.parametrize("clean", [True, False])

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable
 from typing import cast
 
 STAGING = 64 * 1024
-PAUSE_AT, RESUME_AT = 16, 4
+PAUSE_AT, RESUME_AT = 16, 4  # queued frames
+PAUSE_BYTES = 32 * 1024 * 1024  # or queued bytes, whichever comes first
 
 
 class FrameTooLarge(Exception):
@@ -36,6 +37,7 @@ class FrameConnection(asyncio.BufferedProtocol):
         self._frame: bytearray | None = None
         self._filled = 0
         self._frames: collections.deque[bytes | bytearray] = collections.deque()
+        self._queued_bytes = 0
         self._waiter: asyncio.Future[None] | None = None
         self._error: Exception | None = None
         self._closed = False
@@ -90,7 +92,9 @@ class FrameConnection(asyncio.BufferedProtocol):
 
     def _push(self, frame: bytes | bytearray) -> None:
         self._frames.append(frame)
-        if len(self._frames) >= PAUSE_AT and not self._paused and self.transport is not None:
+        self._queued_bytes += len(frame)
+        crowded = len(self._frames) >= PAUSE_AT or self._queued_bytes >= PAUSE_BYTES
+        if crowded and not self._paused and self.transport is not None:
             self._paused = True
             self.transport.pause_reading()
         self._wake()
@@ -134,7 +138,9 @@ class FrameConnection(asyncio.BufferedProtocol):
             finally:
                 self._waiter = None
         frame = self._frames.popleft()
-        if self._paused and len(self._frames) <= RESUME_AT and self.transport is not None:
+        self._queued_bytes -= len(frame)
+        relaxed = len(self._frames) <= RESUME_AT and self._queued_bytes < PAUSE_BYTES // 4
+        if self._paused and relaxed and self.transport is not None:
             self._paused = False
             self.transport.resume_reading()
         return frame

@@ -91,7 +91,9 @@ class BrokerServer:
     # --- background work ----------------------------------------------------------------
 
     async def _retention_loop(self) -> None:
+        """Retention, and expiry of idle producers' state (producer.id.expiration.ms)."""
         interval = int(self.config.get("log.retention.check.interval.ms")) / 1000
+        producer_expiry = int(self.config.get("producer.id.expiration.ms"))
         while True:
             await asyncio.sleep(interval)
             now = int(time.time() * 1000)
@@ -99,8 +101,9 @@ class BrokerServer:
             for plog in list(self.state.logs.logs.values()):
                 try:
                     deleted += plog.apply_retention(now)
-                except OSError as exc:
-                    log.error("retention failed for %s-%d: %s", plog.topic, plog.partition, exc)
+                    plog.producers.expire(now - producer_expiry)
+                except Exception:
+                    log.exception("retention failed for %s-%d", plog.topic, plog.partition)
             if deleted:
                 self.state.logs.checkpoint_starts()
 
@@ -119,13 +122,12 @@ class BrokerServer:
                 now = int(time.time() * 1000)
                 try:
                     planned = await loop.run_in_executor(
-                        None, cleaner.plan, plog, now, config.delete_retention_ms,
-                        config.min_compaction_lag_ms)
-                except (OSError, ValueError) as exc:
-                    log.error("compaction of %s-%d failed: %s", plog.topic, plog.partition, exc)
-                    continue
-                if planned is not None and cleaner.swap(planned):
-                    plog.cleaned_upto = plog.active.base_offset
+                        None, cleaner.plan, cleaner.snapshot(plog), now,
+                        config.delete_retention_ms, config.min_compaction_lag_ms)
+                    if planned is not None and cleaner.swap(planned):
+                        plog.cleaned_upto = plog.active.base_offset
+                except Exception:
+                    log.exception("compaction of %s-%d failed", plog.topic, plog.partition)
 
     async def _flush_loop(self) -> None:
         """flush.ms: fsync partitions whose oldest unflushed write is older than that."""
@@ -136,8 +138,8 @@ class BrokerServer:
                 if plog.needs_flush():
                     try:
                         await loop.run_in_executor(None, plog.flush_handle())
-                    except (OSError, ValueError) as exc:
-                        log.error("flush failed for %s-%d: %s", plog.topic, plog.partition, exc)
+                    except Exception:
+                        log.exception("flush failed for %s-%d", plog.topic, plog.partition)
 
     # --- connections --------------------------------------------------------------------
 

@@ -85,6 +85,8 @@ BROKER_KEYS = ConfigTable(
                   at_least(0)),
         ConfigKey("socket.request.max.bytes", "int", 104857600, "Largest request accepted.",
                   at_least(1)),
+        ConfigKey("fetch.max.bytes", "int", 57671680, "Largest Fetch response the broker builds.",
+                  at_least(1024)),
         ConfigKey("min.insync.replicas", "int", 1, validator=at_least(1)),
         ConfigKey("unclean.leader.election.enable", "boolean", False),
         ConfigKey("producer.id.expiration.ms", "int", 86400000),

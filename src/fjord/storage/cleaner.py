@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fjord.protocol.records import Record, encode_batch, iter_records
+from fjord.protocol.records import HEADER_SIZE, BatchHeader, encode_batch, iter_records, read_header
 from fjord.storage.log import PartitionLog
 from fjord.storage.segment import Segment
 
@@ -48,66 +48,121 @@ def dirty_ratio(plog: PartitionLog, cleaned_upto: int) -> float:
     return dirty / total
 
 
-def _records(segment: Segment, end: int | None = None) -> list[tuple[int, Record, int]]:
-    """(batch position, record, batch attributes) for every record of a segment."""
+@dataclass
+class Source:
+    """A segment as the cleaner thread sees it: its own descriptor and a fixed size."""
+
+    segment: Segment
+    fd: int
+    size: int
+
+
+@dataclass
+class Snapshot:
+    """Everything plan() needs, taken on the event loop so the thread touches nothing live."""
+
+    plog: PartitionLog
+    sources: list[Source]
+    stable_offset: int  # the last stable offset: open transactions are never cleaned
+    aborted: list[tuple[int, int, int]]  # (producer id, first, last offset)
+
+    def close(self) -> None:
+        for source in self.sources:
+            os.close(source.fd)
+
+
+def snapshot(plog: PartitionLog) -> Snapshot:
+    """Duplicated descriptors: retention or topic deletion closing a segment meanwhile
+    can neither break the cleaner thread nor hand it a reused descriptor number."""
+    sources = [Source(s, os.dup(s.fd), s.size) for s in plog.segments]
+    return Snapshot(plog, sources, plog.last_stable_offset, list(plog.producers.aborted))
+
+
+@dataclass
+class _Batch:
+    position: int
+    header: BatchHeader
+    data: bytes
+
+
+def _batches(source: Source) -> list[_Batch]:
     found = []
-    limit = segment.size if end is None else end
-    for pos, header in segment.iter_headers():
-        if pos >= limit:
-            break
-        if header.is_control:
-            continue
-        data = segment.read(pos, header.length)
-        for record in iter_records(data):
-            found.append((pos, record, header.attributes))
+    pos = 0
+    while pos + HEADER_SIZE <= source.size:
+        header = read_header(os.pread(source.fd, HEADER_SIZE, pos))
+        found.append(_Batch(pos, header, os.pread(source.fd, header.length, pos)))
+        pos += header.length
     return found
 
 
-def plan(plog: PartitionLog, now_ms: int, delete_retention_ms: int, min_lag_ms: int) -> CleanPlan | None:
-    """Build cleaned copies of the closed segments. Runs in a worker thread."""
-    segments = list(plog.segments)
-    closed = [s for s in segments[:-1] if now_ms - s.max_timestamp >= min_lag_ms]
-    if not closed:
-        return None
-    active = segments[-1]
-    latest: dict[bytes | None, int] = {}
-    for segment in segments[:-1]:
-        for _pos, record, _attrs in _records(segment):
-            latest[record.key] = record.offset
-    for _pos, record, _attrs in _records(active, active.size):
-        latest[record.key] = record.offset
-    result = CleanPlan(plog, closed)
-    for segment in closed:
-        drop_tombstones = now_ms - segment.max_timestamp > delete_retention_ms
-        kept: list[tuple[int, Record, int]] = []
-        all_records = _records(segment)
-        result.records_before += len(all_records)
-        for pos, record, attrs in all_records:
-            if latest.get(record.key) != record.offset:
-                continue
-            if record.value is None and drop_tombstones:
-                continue
-            kept.append((pos, record, attrs))
-        result.records_after += len(kept)
-        if not kept:
-            result.cleaned.append(None)
+def _aborted(batch: _Batch, aborted: list[tuple[int, int, int]]) -> bool:
+    header = batch.header
+    return header.is_transactional and any(
+        pid == header.producer_id and first <= header.base_offset <= last
+        for pid, first, last in aborted
+    )
+
+
+def plan(snap: Snapshot, now_ms: int, delete_retention_ms: int, min_lag_ms: int) -> CleanPlan | None:
+    """Build cleaned copies of the closed, stable segments. Runs in a worker thread.
+
+    Records of aborted transactions neither count as a key's latest value nor survive;
+    transaction markers are kept as they are; batches keep their producer id, epoch and
+    sequence so read_committed consumers can still match them to markers.
+    """
+    try:
+        *closed_sources, active = snap.sources
+        closed = [src for src in closed_sources
+                  if now_ms - src.segment.max_timestamp >= min_lag_ms
+                  and src.segment.next_offset <= snap.stable_offset]
+        if not closed:
+            return None
+        latest: dict[bytes | None, int] = {}
+        for source in [*closed_sources, active]:
+            for batch in _batches(source):
+                if batch.header.is_control or _aborted(batch, snap.aborted):
+                    continue
+                for record in iter_records(batch.data):
+                    latest[record.key] = record.offset
+        result = CleanPlan(snap.plog, [src.segment for src in closed])
+        for source in closed:
+            result.cleaned.append(_clean(source, latest, snap.aborted, result,
+                                         now_ms - source.segment.max_timestamp > delete_retention_ms))
+        return result
+    finally:
+        snap.close()
+
+
+def _clean(source: Source, latest: dict[bytes | None, int], aborted: list[tuple[int, int, int]],
+           result: CleanPlan, drop_tombstones: bool) -> Path | None:
+    out_batches: list[bytes] = []
+    for batch in _batches(source):
+        header = batch.header
+        if header.is_control:
+            out_batches.append(batch.data)
             continue
-        target = segment.log_path.with_name(segment.log_path.name + CLEANED)
-        with open(target, "wb") as out:
-            group: list[Record] = []
-            group_pos, group_attrs = kept[0][0], kept[0][2]
-            for pos, record, attrs in kept:
-                if pos != group_pos and group:
-                    out.write(encode_batch(group, attributes=group_attrs))
-                    group = []
-                group_pos, group_attrs = pos, attrs
-                group.append(record)
-            if group:
-                out.write(encode_batch(group, attributes=group_attrs))
-            out.flush()
-            os.fsync(out.fileno())
-        result.cleaned.append(target)
-    return result
+        records = list(iter_records(batch.data))
+        result.records_before += len(records)
+        if _aborted(batch, aborted):
+            continue
+        kept = [r for r in records if latest.get(r.key) == r.offset
+                and not (r.value is None and drop_tombstones)]
+        result.records_after += len(kept)
+        if kept:
+            sequence = -1
+            if header.base_sequence >= 0:
+                sequence = header.base_sequence + (kept[0].offset - header.base_offset)
+            out_batches.append(encode_batch(
+                kept, attributes=header.attributes, producer_id=header.producer_id,
+                producer_epoch=header.producer_epoch, base_sequence=sequence))
+    if not out_batches:
+        return None
+    target = source.segment.log_path.with_name(source.segment.log_path.name + CLEANED)
+    with open(target, "wb") as out:
+        out.write(b"".join(out_batches))
+        out.flush()
+        os.fsync(out.fileno())
+    return target
 
 
 def swap(cleaned: CleanPlan) -> bool:

@@ -309,7 +309,8 @@ class PartitionLog:
         if cut == 0 and whole_first:
             head = data if len(data) >= LOG_OVERHEAD else segment.read(position, LOG_OVERHEAD)
             first = _batch_size(head)
-            data = segment.read(position, first) if first > 0 else b""
+            starts_below = first > 0 and _BASE.unpack_from(head, 0)[0] < limit
+            data = segment.read(position, first) if starts_below else b""
         elif cut < len(data):
             data = memoryview(data)[:cut]
         return ReadResult(data, hw, self.log_start_offset)
@@ -422,12 +423,14 @@ class PartitionLog:
         self._snapshot(self.log_end_offset)
         for segment in self.segments:
             segment.close()
+        self.segments = []  # closed for good: late users (a cleaner swap) see it is gone
         self._wake()
 
     def detach(self) -> None:
         """Close files and release fetchers; the caller removes the directory."""
         for segment in self.segments:
             segment.close()
+        self.segments = []
         self._wake()
 
 

@@ -101,10 +101,17 @@ class LogManager:
             return
         plog.close()
         destination = target / plog.directory.name
-        shutil.move(str(plog.directory), str(destination))
-        self.logs[(topic, partition)] = PartitionLog.open(
-            destination, topic, partition, plog.config, True, plog.log_start_offset)
-        self.checkpoint_starts()
+        try:
+            shutil.move(str(plog.directory), str(destination))
+        except OSError:
+            # Whatever made it across is removed and the partition is reopened where it was.
+            shutil.rmtree(destination, ignore_errors=True)
+            destination = plog.directory
+            raise
+        finally:
+            self.logs[(topic, partition)] = PartitionLog.open(
+                destination, topic, partition, plog.config, True, plog.log_start_offset)
+            self.checkpoint_starts()
 
     def reconfigure(self, topic: str, config: LogConfig) -> None:
         for (name, _partition), plog in self.logs.items():

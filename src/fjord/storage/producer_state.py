@@ -139,7 +139,10 @@ class ProducerStateTable:
         self.aborted = [entry for entry in self.aborted if entry[2] >= offset]
 
     def expire(self, before_timestamp: int) -> None:
-        for pid in [p for p, e in self.producers.items() if e.last_timestamp < before_timestamp]:
+        """Forget producers idle since before the timestamp (producer.id.expiration.ms),
+        except those holding a transaction open."""
+        for pid in [p for p, e in self.producers.items()
+                    if e.last_timestamp < before_timestamp and p not in self.ongoing]:
             del self.producers[pid]
 
     # --- snapshots ----------------------------------------------------------------------

@@ -26,6 +26,8 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             else:
                 target = plog.high_watermark if part.offset == -1 else part.offset
                 try:
+                    if target < 0:
+                        raise OffsetOutOfRange(target)
                     entry["low_watermark"] = plog.delete_records(target)
                 except OffsetOutOfRange:
                     entry["error_code"] = ErrorCode.offset_out_of_range

@@ -31,7 +31,8 @@ def _resolve(broker: BrokerState, topic: Any) -> tuple[str | None, Any]:
 
 def _collect(broker: BrokerState, request: Any, committed: bool
              ) -> tuple[list[dict[str, Any]], int, list[PartitionLog]]:
-    budget = request.max_bytes if hasattr(request, "max_bytes") else 2**31 - 1
+    # The client's limit, capped by the broker's own (fetch.max.bytes, as in Kafka).
+    budget = min(getattr(request, "max_bytes", 2**31 - 1), int(broker.config.get("fetch.max.bytes")))
     total = 0
     logs: list[PartitionLog] = []
     responses = []
