@@ -119,6 +119,8 @@ def test_sigkill_mid_run_leaves_no_gap_and_no_duplicate(
              # short sessions let the restarted worker take over from its dead self quickly
              "session.timeout.ms": "6000", "heartbeat.interval.ms": "1000",
              "consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "1000",
+             # bounds how long a rebalance may wait for the dead incarnation's consumer
+             "consumer.max.poll.interval.ms": "20000",
              "offset.flush.interval.ms": "1000"}
     worker = WorkerProcess(tmp_path / "worker", kafka.bootstrap, "distributed", props).start()
     store = s3_store(moto_server, bucket)
@@ -142,7 +144,8 @@ def test_sigkill_mid_run_leaves_no_gap_and_no_duplicate(
             wait_until(lambda: sum(map(len, backed_up(store, "", topic).values())) >= total,
                        timeout=120, interval=1.0, message="the restarted worker to catch up")
         except AssertionError as exc:
-            raise AssertionError(f"{exc}\nworker log:\n{worker.log_tail(60)}") from None
+            status = worker.call("GET", "/connectors/kill-rule/status")
+            raise AssertionError(f"{exc}\nstatus: {status}\nworker log:\n{worker.log_tail(60)}") from None
         time.sleep(2)  # anything duplicated would land now
         stored = backed_up(store, "", topic)
         assert_contiguous(stored, counts(original))
