@@ -66,7 +66,7 @@ class BrokerState:
         self.services["groups"] = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
         self.services["transactions"] = TransactionCoordinator(
             dirs[0], self.producer_ids, self.logs, int(config.get("transaction.max.timeout.ms")),
-            self.services["groups"])
+            self.services["groups"], int(config.get("transactional.id.expiration.ms")))
 
     # --- config -------------------------------------------------------------------------
 

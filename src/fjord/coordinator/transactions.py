@@ -52,6 +52,7 @@ class Transaction:
     # group -> (topic, partition) -> (offset, leader epoch, metadata)
     offsets: dict[str, dict[tuple[str, int], tuple[int, int, str]]] = field(default_factory=dict)
     started_ms: int = 0
+    updated_ms: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,7 +60,7 @@ class Transaction:
             "timeout_ms": self.timeout_ms, "state": self.state,
             "partitions": sorted(self.partitions), "groups": sorted(self.groups),
             "offsets": {g: [[t, p, *v] for (t, p), v in o.items()] for g, o in self.offsets.items()},
-            "started_ms": self.started_ms,
+            "started_ms": self.started_ms, "updated_ms": self.updated_ms,
         }
 
     @classmethod
@@ -69,7 +70,7 @@ class Transaction:
             {(t, int(p)) for t, p in raw["partitions"]}, set(raw["groups"]),
             {g: {(t, int(p)): (int(o), int(e), m) for t, p, o, e, m in rows}
              for g, rows in raw["offsets"].items()},
-            int(raw.get("started_ms", 0)),
+            int(raw.get("started_ms", 0)), int(raw.get("updated_ms", 0)),
         )
 
 
@@ -85,7 +86,9 @@ def _ms() -> int:
 
 class TransactionCoordinator:
     def __init__(self, directory: Path, producer_ids: ProducerIdManager, logs: LogManager,
-                 max_timeout_ms: int, offsets: OffsetSink | None = None) -> None:
+                 max_timeout_ms: int, offsets: OffsetSink | None = None,
+                 id_expiration_ms: int = 604_800_000) -> None:
+        self.id_expiration_ms = id_expiration_ms
         self.path = directory / FILE_NAME
         self.producer_ids = producer_ids
         self.logs = logs
@@ -133,6 +136,7 @@ class TransactionCoordinator:
                     self._complete(txn, commit=False)
             txn.timeout_ms = timeout_ms
             txn.state = EMPTY
+        txn.updated_ms = _ms()
         self._save()
         return txn.producer_id, txn.epoch
 
@@ -145,6 +149,7 @@ class TransactionCoordinator:
             raise TxnError(ErrorCode.producer_fenced, "a newer producer owns this id")
         if epoch > txn.epoch:
             raise TxnError(ErrorCode.invalid_producer_epoch, "unknown producer epoch")
+        txn.updated_ms = _ms()
         return txn
 
     def _begin(self, txn: Transaction) -> None:
@@ -222,7 +227,12 @@ class TransactionCoordinator:
                      txn.timeout_ms)
             txn.epoch += 1  # the ABORT markers carry the new epoch: the late producer is fenced
             self._complete(txn, commit=False)
-        if expired:
+        # transactional.id.expiration.ms: forget ids whose producer has gone quiet.
+        stale = [t.transactional_id for t in self.txns.values()
+                 if t.state != ONGOING and now_ms - t.updated_ms > self.id_expiration_ms]
+        for txn_id in stale:
+            del self.txns[txn_id]
+        if expired or stale:
             self._save()
         return [t.transactional_id for t in expired]
 

@@ -37,7 +37,6 @@ log = logging.getLogger("fjord.storage")
 LONG_MAX = 2**63 - 1
 SNAPSHOT = "producer-state.json"
 _OFFSET = struct.Struct(">q")
-_BASE = _OFFSET
 
 
 @dataclass
@@ -308,8 +307,8 @@ class PartitionLog:
         cut = _whole_batches(data, limit)
         if cut == 0 and whole_first:
             head = data if len(data) >= LOG_OVERHEAD else segment.read(position, LOG_OVERHEAD)
-            first = _batch_size(head)
-            starts_below = first > 0 and _BASE.unpack_from(head, 0)[0] < limit
+            first = batch_length_at(head, 0)
+            starts_below = first > 0 and _OFFSET.unpack_from(head, 0)[0] < limit
             data = segment.read(position, first) if starts_below else b""
         elif cut < len(data):
             data = memoryview(data)[:cut]
@@ -439,14 +438,13 @@ def _whole_batches(data: bytes | memoryview, below_offset: int) -> int:
     pos = 0
     size = len(data)
     while True:
-        length = _batch_size(data, pos)
-        if length <= 0 or pos + length > size or _BASE.unpack_from(data, pos)[0] >= below_offset:
+        length = batch_length_at(data, pos)
+        if length <= 0 or pos + length > size or _OFFSET.unpack_from(data, pos)[0] >= below_offset:
             return pos
         pos += length
 
 
-def _batch_size(data: bytes | memoryview, pos: int = 0) -> int:
-    return batch_length_at(data, pos)
+
 
 
 def dir_name(topic: str, partition: int) -> str:

@@ -13,9 +13,7 @@ from fjord.broker.context import RequestContext
 from fjord.broker.groups import millis
 from fjord.broker.registry import api
 from fjord.broker.transactions import txn_coordinator
-from fjord.coordinator.transactions import TxnError
-
-MAX_EPOCH = 32767
+from fjord.coordinator.transactions import MAX_EPOCH, TxnError
 
 
 @api(22, "InitProducerId", 0, 5)
