@@ -102,9 +102,14 @@ class ConsumerGroup:
             return "Empty"
         if self.assignment_epoch < self.epoch:
             return "Assigning"
-        if any(m.epoch != self.assignment_epoch or m.revoking for m in self.members.values()):
+        if any(not self.converged(m) for m in self.members.values()):
             return "Reconciling"
         return "Stable"
+
+    def converged(self, member: ConsumerMember) -> bool:
+        """At the target epoch, nothing left to revoke, and every target partition received."""
+        return (member.epoch == self.assignment_epoch and not member.revoking
+                and _copy(member.assigned) == _copy(self.target.get(member.member_id, {})))
 
 
 class ConsumerGroups:
@@ -213,7 +218,7 @@ class ConsumerGroups:
             "error_code": ErrorCode.none, "member_id": member.member_id, "member_epoch": member.epoch,
             "heartbeat_interval": HEARTBEAT_INTERVAL_MS,
         }
-        if member.epoch != group.assignment_epoch or member.revoking:
+        if not group.converged(member):  # e.g. waiting for partitions another member releases
             response["heartbeat_interval"] = RECONCILING_INTERVAL_MS
         if member.sent is None or member.sent != member.assigned:
             member.sent = _copy(member.assigned)
