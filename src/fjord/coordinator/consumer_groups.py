@@ -214,6 +214,9 @@ class ConsumerGroups:
         if request.topic_partitions is not None:
             self._acknowledge(member, request.topic_partitions)
         self._reconcile(group, member)
+        log.debug("group %s member %s: epoch %d/%d assigned %s revoking %s target %s", group_id,
+                  member.member_id, member.epoch, group.assignment_epoch, member.assigned, member.revoking,
+                  group.target.get(member.member_id))
         response: dict[str, Any] = {
             "error_code": ErrorCode.none, "member_id": member.member_id, "member_epoch": member.epoch,
             "heartbeat_interval": HEARTBEAT_INTERVAL_MS,
