@@ -283,20 +283,26 @@ def test_start_at_an_offset_or_a_time(kafka: BrokerProcess, worker: WorkerProces
     iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment // 1000)) + f".{moment % 1000:03d}Z"
     args = ["--topics", "starts", "--interval", "10s", "--bootstrap-server", kafka.bootstrap,
             "--connect", worker.url]
-    for name, start in (("from-offset", "150"), ("from-time", iso)):
+    # the two rules also write the two binary formats, through the CLI and a real worker
+    for name, start, fmt in (("from-offset", "150", "avro"), ("from-time", iso, "parquet")):
         result = fjord("backup", "create", name, "--to", f"file://{tmp_path}/{name}/", "--start", start,
-                       *args)
+                       "--format", fmt, *args)
         assert result.returncode == 0, result.stderr
     expected_offsets = {p: list(range(150, len(rows))) for p, rows in original.items()}
     expected_times = {}
     for partition, rows in original.items():
         first = next(i for i, row in enumerate(rows) if row[3] >= moment)
         expected_times[partition] = list(range(first, len(rows)))
-    for name, expected in (("from-offset", expected_offsets), ("from-time", expected_times)):
+    for name, expected, fmt in (("from-offset", expected_offsets, "avro"),
+                                ("from-time", expected_times, "parquet")):
         store = LocalStore(tmp_path / name)
         total = sum(map(len, expected.values()))
         wait_until(lambda s=store, t=total: sum(map(len, backed_up(s, "", "starts").values())) >= t,
                    timeout=30, message=f"{name} to back up")
         stored = backed_up(store, "", "starts")
         assert {p: [r.offset for r in rows] for p, rows in stored.items()} == expected
+        assert all(o.key.endswith(f".{fmt}") for o in store.list("starts/"))
+        for partition, rows in stored.items():  # the envelope is exact in either format
+            assert [(r.key, r.value, r.headers, r.timestamp) for r in rows] == [
+                original[partition][r.offset] for r in rows]
         assert fjord("backup", "delete", name, "--connect", worker.url).returncode == 0

@@ -28,6 +28,10 @@ from fjord.connectors.objectstore.source import ObjectStoreSourceConnector, Obje
 from tests.backup.support import backed_up
 
 TP = TopicPartition("t", 0)
+# one format per kind of object: compressed as a whole, a container, a columnar file
+FORMAT_CASES = [ObjectFormat("jsonl", "gzip"), ObjectFormat("avro", "zstd"),
+                ObjectFormat("parquet", "zstd")]
+FORMAT_IDS = [f"{f.name}-{f.compression}" for f in FORMAT_CASES]
 
 
 class SinkContext:
@@ -88,17 +92,17 @@ def sink_task(root: Path) -> Iterator[tuple[ObjectStoreSinkTask, SinkContext]]:
     yield from sink(root)
 
 
-def seed_objects(root: Path, offsets: Iterable[range]) -> None:
+def seed_objects(root: Path, offsets: Iterable[range], fmt: ObjectFormat = ObjectFormat("jsonl")) -> None:
     store = LocalStore(root)
-    fmt = ObjectFormat("jsonl")
     for span in offsets:
         records = [BackupRecord("t", 0, o, 1, key=b"k") for o in span]
         store.put(object_key("", "t", 0, span.start, fmt.extension), fmt.encode(records))
 
 
-def test_resumes_after_the_last_object_whatever_is_redelivered(root: Path) -> None:
-    seed_objects(root, [range(0, 5), range(5, 10)])
-    for task, context in sink(root):
+@pytest.mark.parametrize("fmt", FORMAT_CASES, ids=FORMAT_IDS)
+def test_resumes_after_the_last_object_whatever_is_redelivered(root: Path, fmt: ObjectFormat) -> None:
+    seed_objects(root, [range(0, 5), range(5, 10)], fmt)
+    for task, context in sink(root, format=fmt.name, compression=fmt.compression):
         task.open([TP])
         assert context.rewinds == {TP: 10}
         task.put([record(o) for o in range(3, 15)])  # redelivered from an older commit
@@ -107,6 +111,7 @@ def test_resumes_after_the_last_object_whatever_is_redelivered(root: Path) -> No
         assert task.pre_commit({TP: 15}) == {TP: 15}
     stored = backed_up(LocalStore(root), "", "t")[0]
     assert [r.offset for r in stored] == list(range(15))
+    assert all(o.key.endswith("." + fmt.extension) for o in LocalStore(root).list("t/"))
     assert stored[-1].headers == [("h", b"\x00\x0e")] and stored[-1].key == (14).to_bytes(4, "big")
 
 
@@ -246,8 +251,8 @@ def restore_all(root: Path, stored: dict[tuple[str, int], dict[str, Any]] | None
     return out
 
 
-def test_restore_resumes_after_its_stored_offset_and_filters_by_time(root: Path) -> None:
-    fmt = ObjectFormat("jsonl")
+@pytest.mark.parametrize("fmt", FORMAT_CASES, ids=FORMAT_IDS)
+def test_restore_resumes_after_its_stored_offset_and_filters_by_time(root: Path, fmt: ObjectFormat) -> None:
     store = LocalStore(root)
     for first in (0, 5):
         records = [BackupRecord("t", 1, o, 100 * o, key=bytes([o]), headers=[("h", None)])

@@ -84,7 +84,7 @@ def create(
     path_style: bool = typer.Option(None, "--path-style/--virtual-hosted", help="S3 addressing."),
     interval: str = typer.Option("5m", "--interval", help="A run every this long (>= 10s)."),
     start: str = typer.Option("earliest", "--start", help="earliest | latest | OFFSET | ISO-TIME"),
-    fmt: str = typer.Option("jsonl", "--format", help="jsonl | avro"),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl | avro | parquet"),
     compression: str = typer.Option("none", "--compression", help="none | gzip | zstd"),
     flush_size: int = typer.Option(None, "--flush-size", help="Records per object at most."),
     tasks: int = typer.Option(1, "--tasks", min=1),

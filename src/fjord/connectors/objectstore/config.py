@@ -98,9 +98,10 @@ def sink_config_def() -> ConfigDef:
     return (
         _store_keys(ConfigDef())
         .define(FORMAT, Type.STRING, "jsonl", valid_string(*FORMATS), Importance.HIGH,
-                "Object format: jsonl (JSON Lines, base64 payloads) or avro.", "Format", 1)
+                "Object format: jsonl (JSON Lines, base64 payloads), avro or parquet.", "Format", 1)
         .define(COMPRESSION, Type.STRING, "none", valid_string(*COMPRESSIONS), Importance.MEDIUM,
-                "none, gzip or zstd (Avro uses its own deflate / zstandard codecs).", "Format", 2)
+                "none, gzip or zstd (Avro uses its own deflate / zstandard codecs, Parquet its "
+                "GZIP / ZSTD).", "Format", 2)
         .define(INTERVAL_MS, Type.LONG, 300_000, at_least(MIN_INTERVAL_MS), Importance.HIGH,
                 "A backup run every this many ms (wall clock, aligned to multiples of it): every "
                 "record buffered since the previous run is written, so an object never spans "
