@@ -204,15 +204,15 @@ class GroupCoordinator:
         try:
             while True:
                 await asyncio.sleep(SWEEP_INTERVAL)
-                self.expire_members(time.monotonic())
-                self.consumer.expire(time.monotonic())
-                self.settle_consumer_groups()
-                if time.monotonic() >= next_retention:
-                    next_retention = time.monotonic() + self.retention_check
-                    try:
+                try:  # one bad sweep must not end session expiry for good
+                    self.expire_members(time.monotonic())
+                    self.consumer.expire(time.monotonic())
+                    self.settle_consumer_groups()
+                    if time.monotonic() >= next_retention:
+                        next_retention = time.monotonic() + self.retention_check
                         self.expire_offsets(_ms())
-                    except OSError as exc:
-                        log.error("offset expiration failed: %s", exc)
+                except Exception:
+                    log.exception("group coordinator sweep failed")
         finally:  # the broker is stopping: no rebalance may outlive it
             for group in self.groups.values():
                 if group.rebalance_task is not None:
