@@ -99,7 +99,7 @@ class Worker:
 
     def describe(self) -> str:
         return (f"{self.name}: assignment={self.assignment} consumed={len(self.consumed)} "
-                f"exit={self.proc.poll()} stderr={''.join(self.stderr[-15:])}")
+                f"exit={self.proc.poll()} stderr={''.join(self.stderr[-80:])}")
 
 
 def worker_command(client: str, bootstrap: str, group: str, topic: str, assignor: str = "") -> list[str]:
@@ -117,6 +117,10 @@ def wait_for(workers: list[Worker], condition: Callable[[], bool], what: str, ti
         if condition():
             return
         time.sleep(0.05)
+    for worker in workers:  # Python workers dump their threads' stacks to stderr
+        if worker.proc.poll() is None and worker.proc.args[0] == sys.executable:
+            worker.proc.send_signal(signal.SIGUSR1)
+    time.sleep(1)
     tail = f"\nbroker log:\n{broker.log_tail(40)}" if broker is not None else ""
     raise AssertionError(f"timed out waiting for {what}: " + "; ".join(w.describe() for w in workers) + tail)
 
