@@ -12,7 +12,8 @@ Kafka's record layouts, so Kafka's own formatters can read it:
 
 At start-up every partition is replayed from its start and the last record of each key
 wins. That is also exactly what compaction would keep, so replay stays right whether or
-not the log has been compacted (compaction is not implemented yet: the log only grows).
+not the log has been compacted (the broker's cleaner compacts it like any
+cleanup.policy=compact topic).
 """
 
 from __future__ import annotations
@@ -254,11 +255,14 @@ class OffsetStore:
                      (time.monotonic() - started) * 1000)
 
     def _apply(self, key: bytes, value: bytes | None) -> None:
+        """Replay one record; an unreadable one is skipped, never allowed to stop start-up."""
         try:
-            group, topic, partition = parse_key(key)
-        except (ValueError, struct.error, UnicodeDecodeError):
-            log.warning("skipping an unreadable %s key", TOPIC)
-            return
+            self._apply_record(key, value)
+        except (ValueError, struct.error, UnicodeDecodeError, IndexError):
+            log.warning("skipping an unreadable %s record", TOPIC)
+
+    def _apply_record(self, key: bytes, value: bytes | None) -> None:
+        group, topic, partition = parse_key(key)
         if topic is None:
             if value is None:
                 self.groups.pop(group, None)
