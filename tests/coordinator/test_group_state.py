@@ -17,7 +17,7 @@ PROTOCOLS = [("range", b"\x00\x00\x00\x00\x00\x01\x00\x01t\xff\xff\xff\xff")]
 
 def _coordinator(path: Path) -> GroupCoordinator:
     state = BrokerState(BrokerConfig({"log.dirs": str(path), "group.initial.rebalance.delay.ms": "0"}))
-    groups = state.services["groups"]
+    groups = state.groups
     assert isinstance(groups, GroupCoordinator)
     return groups
 

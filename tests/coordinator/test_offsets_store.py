@@ -28,7 +28,7 @@ def _state(path: Path, **overrides: str) -> BrokerState:
 
 
 def _groups(state: BrokerState) -> GroupCoordinator:
-    coordinator = state.services["groups"]
+    coordinator = state.groups
     assert isinstance(coordinator, GroupCoordinator)
     return coordinator
 

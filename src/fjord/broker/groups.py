@@ -10,14 +10,9 @@ from fjord.coordinator.groups import GroupCoordinator
 if TYPE_CHECKING:
     from fjord.broker.context import RequestContext
 
-SERVICE = "groups"
-
 
 def coordinator(ctx: RequestContext) -> GroupCoordinator:
-    found = ctx.broker.services.get(SERVICE)
-    if not isinstance(found, GroupCoordinator):
-        raise RuntimeError("the broker has no group coordinator attached")
-    return found
+    return ctx.broker.groups
 
 
 def millis(value: datetime.timedelta | int) -> int:

@@ -71,9 +71,8 @@ class BrokerServer:
         self._tasks.append(asyncio.create_task(self._flush_loop()))
         if self.config.get("log.cleaner.enable"):
             self._tasks.append(asyncio.create_task(self._cleaner_loop()))
-        for service in self.state.services.values():  # e.g. the group coordinator's timers
-            if hasattr(service, "run"):
-                self._tasks.append(asyncio.create_task(service.run()))
+        for service in self.state.services:  # the coordinators' timers
+            self._tasks.append(asyncio.create_task(service.run()))
 
     async def close(self) -> None:
         for server in self._servers:

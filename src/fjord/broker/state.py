@@ -61,12 +61,12 @@ class BrokerState:
         })
         self.producer_ids = ProducerIdManager(self.metadata)
         self.host, self.port = "127.0.0.1", 9092  # set by the server once it is bound
-        # Extension point for later layers (group coordinator, ...): name -> object.
-        self.services: dict[str, Any] = {}
-        self.services["groups"] = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
-        self.services["transactions"] = TransactionCoordinator(
+        self.groups = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
+        self.transactions = TransactionCoordinator(
             dirs[0], self.producer_ids, self.logs, int(config.get("transaction.max.timeout.ms")),
-            self.services["groups"], int(config.get("transactional.id.expiration.ms")))
+            self.groups, int(config.get("transactional.id.expiration.ms")))
+        # What has timers of its own: the server runs each one's run() beside it.
+        self.services: list[Any] = [self.groups, self.transactions]
 
     # --- config -------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ class BrokerState:
         del self.metadata.topics[name]
         self.metadata.save()
         self.logs.delete(name)
-        self.services["groups"].topic_deleted(name)  # its committed offsets go too, as in Kafka
+        self.groups.topic_deleted(name)  # its committed offsets go too, as in Kafka
         log.info("deleted topic %s", name)
 
     def add_partitions(self, name: str, count: int, validate_only: bool) -> None:

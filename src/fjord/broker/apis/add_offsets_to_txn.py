@@ -6,14 +6,13 @@ from typing import Any
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
-from fjord.broker.transactions import txn_coordinator
 from fjord.coordinator.transactions import TxnError
 
 
 @api(25, "AddOffsetsToTxn", 0, 4)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     try:
-        txn_coordinator(ctx).add_offsets(request.transactional_id, request.producer_id,
+        ctx.broker.transactions.add_offsets(request.transactional_id, request.producer_id,
                                          request.producer_epoch, request.group_id)
     except TxnError as exc:
         return {"error_code": exc.code}

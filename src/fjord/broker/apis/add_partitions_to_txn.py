@@ -8,7 +8,6 @@ from typing import Any
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
-from fjord.broker.transactions import txn_coordinator
 from fjord.coordinator.transactions import TxnError
 
 
@@ -16,7 +15,7 @@ from fjord.coordinator.transactions import TxnError
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     wanted = [(t.name, p) for t in request.v3_and_below_topics for p in t.partitions]
     try:
-        codes = txn_coordinator(ctx).add_partitions(
+        codes = ctx.broker.transactions.add_partitions(
             request.v3_and_below_transactional_id, request.v3_and_below_producer_id,
             request.v3_and_below_producer_epoch, wanted)
     except TxnError as exc:

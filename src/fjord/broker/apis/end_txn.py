@@ -9,13 +9,12 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
-from fjord.broker.transactions import txn_coordinator
 from fjord.coordinator.transactions import TxnError
 
 
 @api(26, "EndTxn", 0, 4)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
-    coordinator = txn_coordinator(ctx)
+    coordinator = ctx.broker.transactions
     try:
         coordinator.end(request.transactional_id, request.producer_id, request.producer_epoch,
                         request.committed)

@@ -12,7 +12,6 @@ from typing import Any
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import millis
 from fjord.broker.registry import api
-from fjord.broker.transactions import txn_coordinator
 from fjord.coordinator.transactions import MAX_EPOCH, TxnError
 
 
@@ -22,7 +21,7 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     epoch = getattr(request, "producer_epoch", -1)
     if request.transactional_id is not None:
         try:
-            pid, new_epoch = txn_coordinator(ctx).init_producer_id(
+            pid, new_epoch = ctx.broker.transactions.init_producer_id(
                 request.transactional_id, millis(request.transaction_timeout), current, epoch)
         except TxnError as exc:
             return {"error_code": exc.code, "producer_id": -1, "producer_epoch": -1}

@@ -11,7 +11,6 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
-from fjord.broker.transactions import txn_coordinator
 from fjord.coordinator.transactions import Transaction
 
 STATES = ("Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort",
@@ -27,7 +26,7 @@ def _topics(txn: Transaction) -> list[dict[str, Any]]:
 
 @api(65, "DescribeTransactions", 0, 0)
 async def describe(ctx: RequestContext, request: Any) -> dict[str, Any]:
-    txns = {t.transactional_id: t for t in txn_coordinator(ctx).describe()}
+    txns = {t.transactional_id: t for t in ctx.broker.transactions.describe()}
     states = []
     for txn_id in request.transactional_ids:
         txn = txns.get(txn_id)
@@ -52,7 +51,7 @@ async def list_(ctx: RequestContext, request: Any) -> dict[str, Any]:
     min_duration = getattr(request, "duration_filter", -1)
     now = int(time.time() * 1000)
     found = []
-    for txn in txn_coordinator(ctx).describe():
+    for txn in ctx.broker.transactions.describe():
         if wanted_states and txn.state not in wanted_states:
             continue
         if wanted_pids and txn.producer_id not in wanted_pids:

@@ -9,7 +9,6 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
-from fjord.broker.transactions import txn_coordinator
 from fjord.coordinator.transactions import TxnError
 
 
@@ -29,7 +28,7 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             codes[key] = ErrorCode.none
     if staged:
         try:
-            txn_coordinator(ctx).stage_offsets(request.transactional_id, request.producer_id,
+            ctx.broker.transactions.stage_offsets(request.transactional_id, request.producer_id,
                                                request.producer_epoch, request.group_id, staged)
         except TxnError as exc:
             codes = {key: exc.code for key in codes}
