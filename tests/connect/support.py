@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.error
@@ -15,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.broker import free_port
+from tests.support.process import ServiceProcess
 
 STARTED: list[WorkerProcess] = []
 """Every worker started; the autouse fixture in conftest stops those a failed test left behind."""
 
 
-class WorkerProcess:
+class WorkerProcess(ServiceProcess):
+    what = "worker"
+
     def __init__(self, workdir: Path, bootstrap: str, mode: str = "standalone",
                  props: dict[str, str] | None = None, connector_files: list[Path] | None = None,
                  port: int | None = None) -> None:
@@ -40,8 +40,7 @@ class WorkerProcess:
         }
         self.connector_files = connector_files or []
         self.worker_file = workdir / f"worker-{self.port}.properties"
-        self.log_path = workdir / f"worker-{self.port}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__(workdir / f"worker-{self.port}.log")
 
     @property
     def url(self) -> str:
@@ -51,45 +50,9 @@ class WorkerProcess:
         self.worker_file.write_text("".join(f"{k}={v}\n" for k, v in self.props.items()))
         args = [sys.executable, "-m", "fjord.cli.main", "connect", self.mode, str(self.worker_file),
                 *[str(p) for p in self.connector_files]]
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
-        self.proc = subprocess.Popen(args, stdout=log, stderr=log,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1"))
         STARTED.append(self)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited with {self.proc.returncode}: {self.log_tail()}")
-            try:
-                status, _ = http("GET", self.url + "/")
-                if status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"worker did not serve REST within {timeout}s: {self.log_tail()}")
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self, timeout: float = 30.0) -> int:
-        if self.proc is None:
-            return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        self.spawn(args, lambda: http("GET", self.url + "/")[0] == 200, timeout)
+        return self
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return http(method, self.url + path, body)

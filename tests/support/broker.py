@@ -6,13 +6,11 @@ process, its CLI, its config parsing and its files are exercised exactly as a us
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from tests.support.process import ServiceProcess
 
 
 def free_port() -> int:
@@ -21,7 +19,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class BrokerProcess:
+class BrokerProcess(ServiceProcess):
+    what = "broker"
+
     def __init__(self, data_dir: Path, overrides: dict[str, str] | None = None,
                  port: int | None = None, log_path: Path | None = None) -> None:
         self.data_dir = data_dir
@@ -32,8 +32,7 @@ class BrokerProcess:
             "group.initial.rebalance.delay.ms": "0",
             **(overrides or {}),
         }
-        self.log_path = log_path or data_dir.parent / f"broker-{self.port}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__(log_path or data_dir.parent / f"broker-{self.port}.log")
 
     @property
     def bootstrap(self) -> str:
@@ -46,47 +45,16 @@ class BrokerProcess:
         return args
 
     def start(self, timeout: float = 20.0) -> BrokerProcess:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=log, env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"broker exited with {self.proc.returncode}: {self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"broker did not listen within {timeout}s: {self.log_tail()}")
+        def listening() -> bool:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
 
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return ""
-
-    def kill(self) -> None:
-        """SIGKILL: no clean shutdown, nothing flushed by the broker."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        self.spawn(self.command(), listening, timeout)
+        return self
 
     def stop(self, timeout: float = 20.0) -> int:
-        if self.proc is None:
-            return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
+        return super().stop(timeout)
 
     def restart(self) -> BrokerProcess:
         self.stop()
         return self.start()
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
