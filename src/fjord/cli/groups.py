@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,29 +16,12 @@ import typer
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
+from fjord.cli.output import BOOTSTRAP, TIMEOUT, admin_client, fail, table
+
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="List, describe, reset and delete consumer groups.")
 
-BOOTSTRAP = typer.Option("127.0.0.1:9092", "--bootstrap-server", help="host:port of a broker.")
-TIMEOUT = 15.0
 INACTIVE = {"EMPTY", "DEAD", "UNKNOWN"}
-
-
-def _admin(bootstrap: str) -> AdminClient:
-    return AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": 10000})
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Left-aligned columns separated by spaces, as kafka-consumer-groups.sh prints them."""
-    cells = [list(header)] + [["-" if c is None else str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for row in cells:
-        typer.echo(" ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
 
 
 def _state_name(state: Any) -> str:
@@ -78,7 +60,7 @@ def describe_group(admin: AdminClient, group: str) -> tuple[Any, list[Row]]:
         offsets = admin.list_consumer_group_offsets(
             [ConsumerGroupTopicPartitions(group)], request_timeout=TIMEOUT)[group].result()
     except KafkaException as exc:
-        _fail(f"cannot describe group {group}: {exc.args[0]}")
+        fail(f"cannot describe group {group}: {exc.args[0]}")
         raise
     committed = {(tp.topic, tp.partition): tp.offset for tp in offsets.topic_partitions
                  if tp.offset >= 0}
@@ -126,11 +108,11 @@ def list_groups(
     state: list[str] = typer.Option([], "--state", help="Only groups in this state (repeatable)."),
 ) -> None:
     """All consumer groups with their state."""
-    admin = _admin(bootstrap)  # keep a reference: a collected client abandons its requests
+    admin = admin_client(bootstrap)  # keep a reference: a collected client abandons its requests
     try:
         result = admin.list_consumer_groups(request_timeout=TIMEOUT).result()
     except KafkaException as exc:
-        _fail(f"cannot list groups: {exc.args[0]}")
+        fail(f"cannot list groups: {exc.args[0]}")
     wanted = {s.replace("_", "").lower() for s in state}
     rows = []
     for listing in sorted(result.valid, key=lambda g: g.group_id):
@@ -138,7 +120,7 @@ def list_groups(
         if wanted and pretty.lower() not in wanted:
             continue
         rows.append((listing.group_id, pretty))
-    _table(("GROUP", "STATE"), rows)
+    table(("GROUP", "STATE"), rows)
 
 
 @app.command("describe")
@@ -148,20 +130,20 @@ def describe(
     bootstrap: str = BOOTSTRAP,
 ) -> None:
     """Committed offset, log-end offset, lag and owner of every partition of a group."""
-    admin = _admin(bootstrap)
+    admin = admin_client(bootstrap)
     groups = list(group)
     if all_groups:
         groups = sorted(g.group_id for g in admin.list_consumer_groups(request_timeout=TIMEOUT)
                         .result().valid)
     if not groups:
-        _fail("name a group with --group, or use --all-groups")
+        fail("name a group with --group, or use --all-groups")
     for name in groups:
         description, rows = describe_group(admin, name)
         if not description.members:
             typer.echo(f"\nConsumer group '{name}' has no active members.\n")
         else:
             typer.echo("")
-        _table(("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
+        table(("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
                 "CONSUMER-ID", "HOST", "CLIENT-ID"),
                [(name, r.topic, r.partition, r.current, r.end, r.lag, r.consumer, r.host, r.client)
                 for r in rows])
@@ -177,8 +159,7 @@ def _parse_topics(admin: AdminClient, topics: list[str]) -> list[tuple[str, int]
         metadata = admin.list_topics(name, timeout=TIMEOUT)
         topic = metadata.topics.get(name)
         if topic is None or topic.error is not None or not topic.partitions:
-            _fail(f"topic {name} does not exist")
-            raise AssertionError  # unreachable: _fail exits
+            fail(f"topic {name} does not exist")
         keys += [(name, p) for p in sorted(topic.partitions)]
     return keys
 
@@ -188,7 +169,7 @@ def _parse_datetime(text: str) -> int:
     try:
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
-        _fail(f"--to-datetime {text!r} is not YYYY-MM-DDTHH:mm:SS.sss[+HH:MM]")
+        fail(f"--to-datetime {text!r} is not YYYY-MM-DDTHH:mm:SS.sss[+HH:MM]")
         raise
     if moment.tzinfo is None:
         moment = moment.astimezone()
@@ -212,16 +193,16 @@ def reset_offsets(
     """Move a group's committed offsets; refused while the group has active members."""
     chosen = [to_earliest, to_latest, to_offset is not None, to_datetime is not None, shift_by is not None]
     if sum(chosen) != 1:
-        _fail("give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, --shift-by")
+        fail("give exactly one of --to-earliest, --to-latest, --to-offset, --to-datetime, --shift-by")
     if dry_run and execute:
-        _fail("--dry-run and --execute exclude each other")
+        fail("--dry-run and --execute exclude each other")
     if bool(topic) == all_topics:
-        _fail("give --topic or --all-topics")
-    admin = _admin(bootstrap)
+        fail("give --topic or --all-topics")
+    admin = admin_client(bootstrap)
     description, rows = describe_group(admin, group)
     state = _state_name(description.state)
     if description.members or state not in INACTIVE:
-        _fail(f"Assignments can only be reset if the group '{group}' is inactive, but the current "
+        fail(f"Assignments can only be reset if the group '{group}' is inactive, but the current "
               f"state is {_pretty_state(description.state)}.")
     current = {(r.topic, r.partition): r.current for r in rows}
     keys = sorted(current) if all_topics else _parse_topics(admin, topic)
@@ -233,7 +214,7 @@ def reset_offsets(
     new: dict[tuple[str, int], int] = {}
     for key in keys:
         if key not in latest:
-            _fail(f"partition {key[0]}-{key[1]} does not exist")
+            fail(f"partition {key[0]}-{key[1]} does not exist")
         low, high = earliest.get(key, 0), latest[key]
         if to_earliest:
             target = low
@@ -248,7 +229,7 @@ def reset_offsets(
             base = current.get(key)
             target = (base if base is not None else high) + (shift_by or 0)
         new[key] = min(max(target, low), high)
-    _table(("GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"),
+    table(("GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"),
            [(group, t, p, offset) for (t, p), offset in sorted(new.items())])
     if not execute:
         return
@@ -256,7 +237,7 @@ def reset_offsets(
     try:
         admin.alter_consumer_group_offsets([request], request_timeout=TIMEOUT)[group].result()
     except KafkaException as exc:
-        _fail(f"cannot reset offsets of {group}: {exc.args[0]}")
+        fail(f"cannot reset offsets of {group}: {exc.args[0]}")
 
 
 @app.command("delete")
@@ -265,7 +246,7 @@ def delete(
     bootstrap: str = BOOTSTRAP,
 ) -> None:
     """Delete empty groups and their committed offsets."""
-    admin = _admin(bootstrap)
+    admin = admin_client(bootstrap)
     futures = admin.delete_consumer_groups(list(group), request_timeout=TIMEOUT)
     failed = False
     for name, future in futures.items():

@@ -345,12 +345,7 @@ class GroupCoordinator:
         if group.state == GroupState.STABLE and unchanged and group.leader != new_id:
             member.last_heartbeat = time.monotonic()
             return self._join_response(group, member, with_members=False)
-        future = member.join_future = asyncio.get_running_loop().create_future()
-        if group.state == GroupState.PREPARING:
-            group.changed.set()
-        else:
-            self._prepare(group)
-        return await future
+        return await self._await_rebalance(group, member)
 
     async def _rejoin(self, group: Group, member: Member, details: tuple[Any, ...],
                       leader_can_skip: bool) -> dict[str, Any]:
@@ -366,6 +361,10 @@ class GroupCoordinator:
         member.session_timeout = session
         member.rebalance_timeout = rebalance
         _fail(member.join_future, ErrorCode.rebalance_in_progress, member_id=member.member_id)
+        return await self._await_rebalance(group, member)
+
+    async def _await_rebalance(self, group: Group, member: Member) -> dict[str, Any]:
+        """Park the member's JoinGroup until the rebalance it starts (or joins) completes."""
         future = member.join_future = asyncio.get_running_loop().create_future()
         if group.state == GroupState.PREPARING:
             group.changed.set()
