@@ -123,17 +123,15 @@ class BrokerServer:
             await asyncio.sleep(backoff)
             for plog in list(self.state.logs.logs.values()):
                 config = plog.config
-                if not config.compact or len(plog.segments) < 2:
-                    continue
-                if cleaner.dirty_ratio(plog, plog.cleaned_upto) < config.min_cleanable_ratio:
-                    continue
                 now = int(time.time() * 1000)
+                if not cleaner.due(plog, plog.cleaned_upto, now):
+                    continue
                 try:
                     planned = await loop.run_in_executor(
                         None, cleaner.plan, cleaner.snapshot(plog), now,
                         config.delete_retention_ms, config.min_compaction_lag_ms)
                     if planned is not None and cleaner.swap(planned):
-                        plog.cleaned_upto = plog.active.base_offset
+                        plog.cleaned_upto = planned.segments[-1].next_offset
                 except Exception:
                     log.exception("compaction of %s-%d failed", plog.topic, plog.partition)
 
