@@ -9,6 +9,7 @@ that needs it fails loudly rather than skipping.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -124,10 +125,8 @@ class MariaDbServer:
     def log_tail(self, lines: int = 30) -> str:
         out = []
         for path in (self.log_path, self.dir / "stdout.log"):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 out += path.read_text(errors="replace").splitlines()[-lines:]
-            except FileNotFoundError:
-                pass
         return "\n".join(out)
 
     def connect_root(self) -> Any:

@@ -240,6 +240,6 @@ def test_database_lost_at_runtime_fails_task_with_reason(worker: WorkerProcess,
         task = body["tasks"][0] if status == 200 and body["tasks"] else None
         return (task["state"], task.get("trace", "")) if task and task["state"] == "FAILED" else None
 
-    state, trace = wait_until(task_state, timeout=60, message="task FAILED")
+    _state, trace = wait_until(task_state, timeout=60, message="task FAILED")
     assert "Access denied for user 'leaving'" in trace, trace
     assert worker.call("GET", "/connectors")[0] == 200  # the worker stays up
