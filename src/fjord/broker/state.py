@@ -19,6 +19,7 @@ from fjord.coordinator.producer_ids import ProducerIdManager
 from fjord.coordinator.transactions import TransactionCoordinator
 from fjord.metadata.security import SecurityMetadata
 from fjord.metadata.store import MetadataStore, TopicInfo
+from fjord.observability.counters import BrokerCounters
 from fjord.security.authorizer import Authorizer
 from fjord.security.quotas import QuotaManager
 from fjord.storage.log import LogConfig, PartitionLog
@@ -56,6 +57,7 @@ class BrokerState:
         self.config = config
         self.node_id = config.node_id
         self.started_ms = int(time.time() * 1000)
+        self.metrics = BrokerCounters()  # hot-path counters, read by /metrics
         dirs = config.log_dirs
         self.metadata = MetadataStore(dirs[0], config.get("cluster.id"))
         self.logs = LogManager(dirs)
@@ -146,6 +148,7 @@ class BrokerState:
         self.metadata.save()
         self.logs.delete(name)
         self.groups.topic_deleted(name)  # its committed offsets go too, as in Kafka
+        self.metrics.forget_topic(name)
         log.info("deleted topic %s", name)
 
     def add_partitions(self, name: str, count: int, validate_only: bool) -> None:
