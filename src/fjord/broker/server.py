@@ -197,6 +197,7 @@ class BrokerServer:
                 if not raw:
                     self._measure(frame, connection.arrived, started, handled, host)
                 if session.close_after:
+                    await connection.linger(1.0)
                     return
                 if session.mute_ms:  # a quota's throttle: read nothing more until it ends (KIP-219)
                     await connection.mute(session.mute_ms / 1000)
