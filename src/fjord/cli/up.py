@@ -19,23 +19,33 @@ def up(
     connect: bool = typer.Option(True, "--connect/--no-connect",
                                  help="Also run a Kafka Connect worker (REST on 127.0.0.1:8083)."),
     connect_port: int = typer.Option(8083, "--connect-port", help="REST port of that worker."),
+    registry: bool = typer.Option(True, "--schema-registry/--no-schema-registry",
+                                  help="Also serve the schema registry (127.0.0.1:8081)."),
+    registry_port: int = typer.Option(8081, "--schema-registry-port",
+                                      help="Port of the schema registry."),
 ) -> None:
     setup_logging()
     config = load_config(properties, override)
     if "admin.listener" not in config.set:  # on under `fjord up` unless set (empty: off)
         config = load_config(properties, [*override, f"admin.listener={DEFAULT_ADMIN_LISTENER}"])
-    worker = None
+    children: list[subprocess.Popen[bytes]] = []
+    host, port = config.advertised_for(config.listeners[0])
     if connect:
         from fjord.cli.connect import spawn_embedded_worker
-        host, port = config.advertised_for(config.listeners[0])
-        worker = spawn_embedded_worker(f"{host}:{port}", connect_port)
+        children.append(spawn_embedded_worker(f"{host}:{port}", connect_port))
+    if registry:
+        from fjord.cli.schema_registry import spawn_embedded_registry
+        children.append(spawn_embedded_registry(f"{host}:{port}", registry_port))
+
     def stop_worker() -> None:
-        if worker is not None and worker.poll() is None:
-            worker.terminate()
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
             try:
-                worker.wait(30)
+                child.wait(30)
             except subprocess.TimeoutExpired:
-                worker.kill()
+                child.kill()
 
     try:
         run(config, before_stop=stop_worker)
