@@ -23,29 +23,36 @@ def up(
                                   help="Also serve the schema registry (127.0.0.1:8081)."),
     registry_port: int = typer.Option(8081, "--schema-registry-port",
                                       help="Port of the schema registry."),
+    control: bool = typer.Option(True, "--control/--no-control",
+                                 help="Also run the control plane and console (127.0.0.1:8090)."),
+    control_port: int = typer.Option(8090, "--control-port", help="Port of the control plane."),
 ) -> None:
     setup_logging()
     config = load_config(properties, override)
     if "admin.listener" not in config.set:  # on under `fjord up` unless set (empty: off)
         config = load_config(properties, [*override, f"admin.listener={DEFAULT_ADMIN_LISTENER}"])
-    children: list[subprocess.Popen[bytes]] = []
+    worker = None
     host, port = config.advertised_for(config.listeners[0])
     if connect:
         from fjord.cli.connect import spawn_embedded_worker
-        children.append(spawn_embedded_worker(f"{host}:{port}", connect_port))
+        worker = spawn_embedded_worker(f"{host}:{port}", connect_port)
+    children = [worker] if worker is not None else []
     if registry:
         from fjord.cli.schema_registry import spawn_embedded_registry
         children.append(spawn_embedded_registry(f"{host}:{port}", registry_port))
+    if control:
+        from fjord.cli.control import spawn_control
+        children.append(spawn_control(control_port, config.log_dirs[0].parent / "control", f"{host}:{port}",
+                                      f"http://127.0.0.1:{connect_port}" if connect else None))
 
     def stop_worker() -> None:
-        for child in children:
+        for child in reversed(children):
             if child.poll() is None:
                 child.terminate()
-        for child in children:
-            try:
-                child.wait(30)
-            except subprocess.TimeoutExpired:
-                child.kill()
+                try:
+                    child.wait(30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
 
     try:
         run(config, before_stop=stop_worker)
