@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.coordinator.offsets import CommittedOffset
 from fjord.coordinator.producer_ids import ProducerIdManager
+from fjord.fsutil import atomic_write
 from fjord.storage.manager import LogManager
 
 log = logging.getLogger("fjord.coordinator.transactions")
@@ -101,12 +101,7 @@ class TransactionCoordinator:
                 self.txns[txn.transactional_id] = txn
 
     def _save(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump([t.to_json() for t in self.txns.values()], handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps([t.to_json() for t in self.txns.values()]))
 
     # --- the APIs ------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
+from fjord.fsutil import atomic_write
 from fjord.storage.log import LogConfig, PartitionLog, dir_name, parse_dir_name
 
 log = logging.getLogger("fjord.storage")
@@ -142,10 +143,8 @@ class LogManager:
                 for (t, p), plog in self.logs.items()
                 if plog.directory.parent == directory and plog.log_start_offset > 0
             ]
-            path = directory / START_CHECKPOINT
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text("\n".join(["0", str(len(entries)), *entries]) + "\n")
-            os.replace(tmp, path)
+            atomic_write(directory / START_CHECKPOINT,
+                         "\n".join(["0", str(len(entries)), *entries]) + "\n")
 
     def close(self) -> None:
         self.checkpoint_starts()
