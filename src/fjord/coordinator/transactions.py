@@ -14,10 +14,10 @@ past their timeout are aborted, and their producer's epoch bumped, as Kafka does
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -231,13 +231,16 @@ class TransactionCoordinator:
             self._save()
         return [t.transactional_id for t in expired]
 
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            try:
-                self.abort_expired(_ms())
-            except OSError as exc:
-                log.error("cannot abort expired transactions: %s", exc)
+    def background(self) -> list[tuple[str, float, Callable[[], object]]]:
+        """The loops the broker runs for this coordinator: (name, interval s, tick)."""
+        return [("transactions", 1.0, self.expire)]
+
+    def expire(self) -> None:
+        """Abort transactions past their timeout; forget ids past their expiration."""
+        self.abort_expired(_ms())
+
+    def stop(self) -> None:
+        """Nothing outlives the broker: markers are written synchronously."""
 
     def describe(self) -> list[Transaction]:
         return list(self.txns.values())

@@ -9,13 +9,25 @@ from kio.schema.errors import ErrorCode
 from fjord.broker.apis.describe_configs import topic_configs
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
-from fjord.broker.state import TopicError
+from fjord.broker.state import BrokerState, TopicError
 
 
 @api(19, "CreateTopics", 2, 7)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     broker = ctx.broker
-    results = []
+    results: list[dict[str, Any]] = []
+    try:
+        with broker.topic_batch():  # one fsync of the metadata for the whole request
+            _create_each(broker, request, results)
+    except OSError as exc:
+        for result in results:
+            if result["error_code"] == 0 and not request.validate_only:
+                result["error_code"] = ErrorCode.kafka_storage_error
+                result["error_message"] = f"Cannot create topic: {exc}"
+    return {"topics": results}
+
+
+def _create_each(broker: BrokerState, request: Any, results: list[dict[str, Any]]) -> None:
     for topic in request.topics:
         partitions, replication = topic.num_partitions, topic.replication_factor
         result: dict[str, Any] = {"name": topic.name, "error_code": 0, "error_message": None,
@@ -49,4 +61,3 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             result["error_code"] = exc.code
             result["error_message"] = exc.message
         results.append(result)
-    return {"topics": results}
