@@ -21,8 +21,12 @@ from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
 from fjord.coordinator.transactions import FILE_NAME as TXN_FILE
 from fjord.coordinator.transactions import TransactionCoordinator
+from fjord.metadata.security import SecurityMetadata
 from fjord.metadata.store import MetadataStore, TopicInfo
+from fjord.observability.counters import BrokerCounters
 from fjord.observability.loops import LoopRegistry
+from fjord.security.authorizer import Authorizer
+from fjord.security.quotas import QuotaManager
 from fjord.storage.log import LogConfig, PartitionLog
 from fjord.storage.logdirs import (
     MetaProperties,
@@ -65,6 +69,7 @@ class BrokerState:
         self.config = config
         self.node_id = config.node_id
         self.started_ms = int(time.time() * 1000)
+        self.metrics = BrokerCounters()  # hot-path counters, read by /metrics
         dirs = config.log_dirs
         for directory in dirs:
             directory.mkdir(parents=True, exist_ok=True)
@@ -83,6 +88,11 @@ class BrokerState:
                        self.metadata.deleted)
         self._pending_logs: list[TopicInfo] | None = None
         self.producer_ids = ProducerIdManager(self.metadata)
+        self.security = SecurityMetadata(self.metadata)
+        # None when no authorizer is configured: every check is then one `is None` test.
+        self.authorizer: Authorizer | None = (
+            Authorizer(config, self.security) if config.get("authorizer.class.name") else None)
+        self.quotas = QuotaManager(config, self.security)
         self.host, self.port = "127.0.0.1", 9092  # set by the server once it is bound
         self.groups = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
         # The transaction state stays in whichever log dir holds it (log.dirs may be reordered).
@@ -204,6 +214,7 @@ class BrokerState:
         self.metadata.delete_topic(name)
         self.logs.delete(name)
         self.groups.topic_deleted(name)  # its committed offsets go too, as in Kafka
+        self.metrics.forget_topic(name)
         log.info("deleted topic %s", name)
 
     def add_partitions(self, name: str, count: int, validate_only: bool) -> None:

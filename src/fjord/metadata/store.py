@@ -1,5 +1,6 @@
 """The cluster's metadata on one node: cluster id, topics (ids, partitions, configs), ids of
-deleted topics, and the producer-id high-water mark.
+deleted topics, the producer-id high-water mark, and further sections (`extra`: the
+security metadata of metadata/security.py).
 
 Why a journal in every log dir: the document must survive kill -9 and the loss of any one
 file, and a change must cost what changed, not a rewrite of every topic (10,000 partitions
@@ -80,6 +81,7 @@ class MetadataStore:
         self.topics: dict[str, TopicInfo] = {}
         self.deleted: dict[uuid.UUID, str] = {}  # ids of deleted topics -> their names
         self.next_producer_id = 1000
+        self.extra: dict[str, Any] = {}  # other sections of cluster metadata (security, ...)
         self.seq = 0
         self._by_id: dict[uuid.UUID, TopicInfo] = {}
         self._fds: dict[Path, int] = {}
@@ -159,6 +161,7 @@ class MetadataStore:
                 "point log.dirs at this cluster's directories or drop cluster.id")
         self.cluster_id = data["cluster_id"]
         self.next_producer_id = int(data.get("next_producer_id", 1000))
+        self.extra = dict(data.get("extra", {}))
         for raw in data["topics"]:
             info = TopicInfo.from_json(raw)
             self.topics[info.name] = info
@@ -169,6 +172,7 @@ class MetadataStore:
         return {
             "cluster_id": self.cluster_id,
             "next_producer_id": self.next_producer_id,
+            "extra": self.extra,
             "topics": [t.to_json() for t in self.topics.values()],
             "deleted": {str(k): v for k, v in self.deleted.items()},
         }
@@ -252,6 +256,10 @@ class MetadataStore:
         self._append({"op": "delete", "name": name, "id": str(info.topic_id)})
         return info
 
+    def save_extra(self, section: str) -> None:
+        """Record the current value of one `extra` section (ACLs, credentials, quotas)."""
+        self._append({"op": "extra", "section": section, "value": self.extra.get(section)})
+
     def allocate_producer_ids(self, count: int = 1) -> int:
         first = self.next_producer_id
         self.next_producer_id += count
@@ -267,5 +275,7 @@ def _apply(state: dict[str, Any], entry: dict[str, Any]) -> None:
     elif op == "delete":
         state["topics"].pop(entry["name"], None)
         state.setdefault("deleted", {})[entry["id"]] = entry["name"]
+    elif op == "extra":
+        state.setdefault("extra", {})[entry["section"]] = entry["value"]
     elif op == "pid":
         state["next_producer_id"] = int(entry["next"])
