@@ -69,6 +69,7 @@ class BrokerServer:
                 if listener.port == 0:
                     listener = type(listener)(listener.name, listener.host, bound_port)
                 self.state.host, self.state.port = self.config.advertised_for(listener)
+                self.state.bound_listener = listener
             log.info("listening on %s://%s:%d", listener.name, listener.host,
                      server.sockets[0].getsockname()[1])
         self._tasks.append(asyncio.create_task(self._retention_loop()))
@@ -117,10 +118,9 @@ class BrokerServer:
 
     async def _cleaner_loop(self) -> None:
         """Compact partitions of cleanup.policy=compact topics whose dirty ratio is due."""
-        backoff = int(self.config.get("log.cleaner.backoff.ms")) / 1000
         loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(backoff)
+        while True:  # the backoff is a dynamic config: read it every pass
+            await asyncio.sleep(int(self.config.get("log.cleaner.backoff.ms")) / 1000)
             for plog in list(self.state.logs.logs.values()):
                 config = plog.config
                 now = int(time.time() * 1000)

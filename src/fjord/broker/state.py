@@ -12,7 +12,8 @@ from typing import Any
 
 from kio.schema.errors import ErrorCode
 
-from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
+from fjord.broker import dynamic_configs
+from fjord.config.broker import TOPIC_KEYS, BrokerConfig, Listener, topic_config
 from fjord.config.definitions import ConfigError
 from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
@@ -57,12 +58,14 @@ class BrokerState:
         self.metrics = BrokerCounters()  # hot-path counters, read by /metrics
         dirs = config.log_dirs
         self.metadata = MetadataStore(dirs[0], config.get("cluster.id"))
+        config.load_dynamic(dynamic_configs.stored(self))  # before the logs take their defaults
         self.logs = LogManager(dirs)
         self.logs.load({
             name: (info.partitions, self.log_config(info)) for name, info in self.metadata.topics.items()
         })
         self.producer_ids = ProducerIdManager(self.metadata)
         self.host, self.port = "127.0.0.1", 9092  # set by the server once it is bound
+        self.bound_listener: Listener | None = None
         self.groups = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
         self.transactions = TransactionCoordinator(
             dirs[0], self.producer_ids, self.logs, int(config.get("transaction.max.timeout.ms")),

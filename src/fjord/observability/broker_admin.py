@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fjord.config.definitions import ConfigError
+from fjord.observability import loggers
 from fjord.observability.alerts import StorageAlerts
 from fjord.observability.broker_metrics import collect
 from fjord.observability.exposition import OPENMETRICS_TYPE, TEXT_TYPE, render, wants_openmetrics
@@ -50,6 +51,8 @@ class BrokerAdmin:
         router.add("GET", "/v1/alerts", self.alert_list)
         router.add("GET", "/v1/groups", self.group_list)
         router.add("GET", "/v1/groups/{group}", self.group)
+        router.add("GET", "/v1/loggers", self.logger_list)
+        router.add("PUT", "/v1/loggers/{name}", self.set_logger)
         self.router = router
 
     async def start(self) -> None:
@@ -132,3 +135,19 @@ class BrokerAdmin:
                 name not in {g[0] for g in self.state.groups.list_groups()}:
             return Response.error(404, f"no such group: {name}")
         return Response.json(self._lag_json(name))
+
+    def logger_list(self, _request: Request) -> Response:
+        return Response.json({name: loggers.effective_level(name) for name in loggers.logger_names()})
+
+    def set_logger(self, request: Request) -> Response:
+        """{"level": "DEBUG"} sets a level, {"level": null} gives it back to the parent."""
+        name = request.params["name"]
+        try:
+            body = request.json()
+            level = body.get("level") if isinstance(body, dict) else None
+            if name == loggers.ROOT and level is None:
+                return Response.error(400, "Removing the log level of the root logger is not allowed")
+            loggers.set_level(name, level)
+        except ValueError as exc:  # a bad body, an unknown logger or level
+            return Response.error(404 if "does not exist" in str(exc) else 400, str(exc))
+        return Response.json({name: loggers.effective_level(name)})
