@@ -20,6 +20,16 @@ if [ "${1:-}" = "--test" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kcat >/dev/null
   fi
   command -v kcat >/dev/null || { echo "kcat is required by the tests and could not be installed" >&2; exit 1; }
+  # Real database servers for the JDBC/CDC tests: PostgreSQL (image binaries) and MariaDB.
+  missing_db=""
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing_db="$missing_db postgresql"
+  [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || missing_db="$missing_db mariadb-server"
+  if [ -n "$missing_db" ]; then
+    echo "== installing$missing_db (apt-get)"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq $missing_db >/dev/null
+  fi
   if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
     echo "== installing prometheus and promtool (apt-get)"  # the observability tests scrape with them
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

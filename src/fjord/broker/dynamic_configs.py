@@ -103,5 +103,5 @@ def apply(state: BrokerState) -> None:
     state.config.load_dynamic(stored(state))
     for name, info in state.metadata.topics.items():
         state.logs.reconfigure(name, state.log_config(info))
-    if state.bound_listener is not None:
-        state.host, state.port = state.config.advertised_for(state.bound_listener)
+    if state.readvertise is not None:
+        state.readvertise()

@@ -22,7 +22,7 @@ from fjord.broker.connection import FrameConnection, FrameTooLarge
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import APIS
 from fjord.broker.state import BrokerState
-from fjord.config.broker import BrokerConfig
+from fjord.config.broker import BrokerConfig, Listener
 from fjord.observability.broker_admin import BrokerAdmin
 from fjord.protocol.codec import (
     FrameError,
@@ -34,6 +34,8 @@ from fjord.protocol.codec import (
     request_class,
     response_class,
 )
+from fjord.security.sasl import AuthenticationFailed
+from fjord.security.session import ConnectionRefused, ListenerSecurity, Session, listener_security
 from fjord.storage import cleaner
 
 log = logging.getLogger("fjord.broker")
@@ -54,24 +56,35 @@ class BrokerServer:
         self._connections: set[FrameConnection] = set()
         self._handlers: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
+        self._bound: list[tuple[Listener, ListenerSecurity]] = []
         self.admin = BrokerAdmin(self.state, lambda: len(self._connections),
                                  config.listeners[0].name)
 
     async def start(self) -> None:
-        for index, listener in enumerate(self.config.listeners):
+        lookup = self.state.security.scram.get
+        # Every listener's TLS and SASL setup is checked before any port opens.
+        prepared = [(listener, listener_security(
+            self.config, listener, self.config.advertised_for(listener),
+            lambda user, mechanism: lookup((user, mechanism))))
+            for listener in self.config.listeners]
+        for index, (listener, security) in enumerate(prepared):
             server = await asyncio.get_running_loop().create_server(
-                lambda: FrameConnection(self.max_request, self._opened),
+                lambda security=security: FrameConnection(  # type: ignore[misc]
+                    self.max_request, lambda conn: self._opened(conn, security)),
                 listener.host or None, listener.port, reuse_address=True,
+                ssl=security.ssl_context,
             )
             self._servers.append(server)
+            bound_port = server.sockets[0].getsockname()[1]
+            if listener.port == 0:
+                listener = type(listener)(listener.name, listener.host, bound_port, listener.protocol)
+                security.advertised = self.config.advertised_for(listener)
             if index == 0:
-                bound_port = server.sockets[0].getsockname()[1]
-                if listener.port == 0:
-                    listener = type(listener)(listener.name, listener.host, bound_port)
-                self.state.host, self.state.port = self.config.advertised_for(listener)
-                self.state.bound_listener = listener
-            log.info("listening on %s://%s:%d", listener.name, listener.host,
-                     server.sockets[0].getsockname()[1])
+                self.state.host, self.state.port = security.advertised
+            log.info("listening on %s://%s:%d (%s)", listener.name, listener.host, bound_port,
+                     listener.protocol)
+            self._bound.append((listener, security))
+        self.state.readvertise = self._readvertise  # advertised.listeners is a dynamic config
         self._tasks.append(asyncio.create_task(self._retention_loop()))
         self._tasks.append(asyncio.create_task(self._flush_loop()))
         if self.config.get("log.cleaner.enable"):
@@ -96,6 +109,12 @@ class BrokerServer:
             await server.wait_closed()
         self.state.close()
         log.info("broker stopped cleanly")
+
+    def _readvertise(self) -> None:
+        for index, (listener, security) in enumerate(self._bound):
+            security.advertised = self.config.advertised_for(listener)
+            if index == 0:
+                self.state.host, self.state.port = security.advertised
 
     # --- background work ----------------------------------------------------------------
 
@@ -149,15 +168,24 @@ class BrokerServer:
 
     # --- connections --------------------------------------------------------------------
 
-    def _opened(self, connection: FrameConnection) -> None:
+    def _opened(self, connection: FrameConnection, security: ListenerSecurity) -> None:
         self._connections.add(connection)
-        task = asyncio.get_running_loop().create_task(self._serve(connection))
+        task = asyncio.get_running_loop().create_task(self._serve(connection, security))
         self._handlers.add(task)
         task.add_done_callback(self._handlers.discard)
 
-    async def _serve(self, connection: FrameConnection) -> None:
+    async def _serve(self, connection: FrameConnection, security: ListenerSecurity) -> None:
         host = connection.peer_host()
         connection_id = next(self._ids)
+        try:
+            assert connection.transport is not None
+            session = security.new_session(connection.transport.get_extra_info("ssl_object"))
+        except Exception as exc:
+            log.warning("closing connection from %s on %s: no principal for its certificate: %s",
+                        host, security.listener.name, exc)
+            self._connections.discard(connection)
+            connection.close()
+            return
         try:
             while True:
                 try:
@@ -169,11 +197,20 @@ class BrokerServer:
                 if frame is None:
                     return
                 started = time.perf_counter()
-                response = await self._dispatch(frame, host, connection_id)
+                raw = session.raw_tokens  # a bare SASL token has no header to measure
+                response = await self._dispatch(frame, host, connection_id, session)
                 handled = time.perf_counter()
                 if response is not None:
                     await connection.send(response)
-                self._measure(frame, connection.arrived, started, handled, host)
+                if not raw:
+                    self._measure(frame, connection.arrived, started, handled, host)
+                if session.close_after:
+                    return
+                if session.mute_ms:  # a quota's throttle: read nothing more until it ends (KIP-219)
+                    await connection.mute(session.mute_ms / 1000)
+                    session.mute_ms = 0
+        except ConnectionRefused as exc:
+            log.warning("closing connection from %s on %s: %s", host, security.listener.name, exc)
         except FrameTooLarge as exc:
             log.warning("closing connection from %s: request of %d bytes exceeds "
                         "socket.request.max.bytes=%d", host, exc.size, self.max_request)
@@ -187,8 +224,13 @@ class BrokerServer:
             self._connections.discard(connection)
             connection.close()
 
-    async def _dispatch(self, frame: bytes | bytearray, host: str, connection_id: int) -> Chunks | None:
+    async def _dispatch(self, frame: bytes | bytearray, host: str, connection_id: int,
+                        session: Session) -> Chunks | None:
+        if session.raw_tokens:
+            return self._raw_token(frame, session, host)
         api_key, version, correlation_id = peek_header(frame)
+        if session.gate:
+            session.admit(api_key)
         entry = APIS.get(api_key)
         if entry is None:
             raise FrameError(f"unknown API key {api_key}")
@@ -202,13 +244,23 @@ class BrokerServer:
         header = parse_header(frame, request_cls.__flexible__)
         request = decode_request(request_cls, frame, header.size)
         ctx = RequestContext(self.state, version, correlation_id, header.client_id, host,
-                             connection_id)
+                             connection_id, session, entry.name)
         result = await entry.handler(ctx, request)
         if result is None:
             return None
         response_cls = response_class(api_key, version)
         return encode_response_chunks(response_cls, correlation_id, build(response_cls, result),
                                       header_v0=api_key == API_VERSIONS)
+
+    def _raw_token(self, frame: bytes | bytearray, session: Session, host: str) -> Chunks:
+        """A SASL token after a v0 SaslHandshake: no request header, answered the same way."""
+        try:
+            reply, _ = session.authenticate(bytes(frame))
+        except AuthenticationFailed as exc:
+            raise ConnectionRefused(f"SASL authentication failed: {exc}") from None
+        if session.authenticated:
+            log.debug("%s authenticated as %s", host, session.principal)
+        return [len(reply).to_bytes(4, "big"), reply]
 
     def _measure(self, frame: bytes | bytearray, arrived: float, started: float, handled: float,
                   host: str) -> None:

@@ -8,18 +8,22 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kio.schema.errors import ErrorCode
 
 from fjord.broker import dynamic_configs
-from fjord.config.broker import TOPIC_KEYS, BrokerConfig, Listener, topic_config
+from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
 from fjord.config.definitions import ConfigError
 from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
 from fjord.coordinator.transactions import TransactionCoordinator
+from fjord.metadata.security import SecurityMetadata
 from fjord.metadata.store import MetadataStore, TopicInfo
 from fjord.observability.counters import BrokerCounters
+from fjord.security.authorizer import Authorizer
+from fjord.security.quotas import QuotaManager
 from fjord.storage.log import LogConfig, PartitionLog
 from fjord.storage.manager import LogManager
 
@@ -64,8 +68,13 @@ class BrokerState:
             name: (info.partitions, self.log_config(info)) for name, info in self.metadata.topics.items()
         })
         self.producer_ids = ProducerIdManager(self.metadata)
+        self.security = SecurityMetadata(self.metadata)
+        # None when no authorizer is configured: every check is then one `is None` test.
+        self.authorizer: Authorizer | None = (
+            Authorizer(config, self.security) if config.get("authorizer.class.name") else None)
+        self.quotas = QuotaManager(config, self.security)
         self.host, self.port = "127.0.0.1", 9092  # set by the server once it is bound
-        self.bound_listener: Listener | None = None
+        self.readvertise: Callable[[], None] | None = None  # set by the server once bound
         self.groups = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
         self.transactions = TransactionCoordinator(
             dirs[0], self.producer_ids, self.logs, int(config.get("transaction.max.timeout.ms")),

@@ -22,6 +22,12 @@ from fjord.config.definitions import (
     between,
     one_of,
 )
+from fjord.config.security import (
+    PROTOCOLS,
+    SECURITY_KEYS,
+    listener_prefixed,
+    parse_protocol_map,
+)
 
 
 def default_data_dir() -> str:
@@ -68,7 +74,9 @@ _BROKER_KEYS = ConfigTable(
         ConfigKey("listeners", "list", ["PLAINTEXT://127.0.0.1:9092"], "Where the broker listens."),
         ConfigKey("advertised.listeners", "list", None, "What clients are told to connect to."),
         ConfigKey("listener.security.protocol.map", "string",
-                  "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT", inert=True),
+                  "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+                  "Listener name to security protocol, NAME:PROTOCOL pairs."),
+        *SECURITY_KEYS,
         ConfigKey("log.dirs", "list", None, "Directories holding the partition logs."),
         ConfigKey("log.dir", "string", None, "Used when log.dirs is not set."),
         ConfigKey("num.partitions", "int", 1, "Partitions of auto-created topics.", at_least(1)),
@@ -243,6 +251,7 @@ class Listener:
     name: str
     host: str
     port: int
+    protocol: str = "PLAINTEXT"  # its security protocol, from listener.security.protocol.map
 
 
 def parse_listener(text: str) -> Listener:
@@ -259,20 +268,42 @@ class BrokerConfig:
     """The parsed, validated settings of one broker; `raw` holds only what was set."""
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        self.set: dict[str, Any] = BROKER_KEYS.parse(settings or {}, "broker")
+        plain, self.listener_set = listener_prefixed(settings or {}, BROKER_KEYS)
+        self.set: dict[str, Any] = BROKER_KEYS.parse(plain, "broker")
         # Dynamic configs (persisted in the cluster metadata): this broker's, then the
         # cluster-wide default's; both win over the file, as in Kafka.
         self.dynamic_broker: dict[str, Any] = {}
         self.dynamic_default: dict[str, Any] = {}
-        self.listeners = [parse_listener(item) for item in self.get("listeners")]
+        protocols = parse_protocol_map(self.get("listener.security.protocol.map"))
+        self.listeners = []
+        for item in self.get("listeners"):
+            listener = parse_listener(item)
+            protocol = protocols.get(listener.name)
+            if protocol is None:
+                if listener.name not in PROTOCOLS:
+                    raise ConfigError(
+                        f"Listener {listener.name} has no security protocol: add "
+                        f"{listener.name}:<PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL> to "
+                        "listener.security.protocol.map")
+                protocol = listener.name
+            self.listeners.append(Listener(listener.name, listener.host, listener.port, protocol))
         if not self.listeners:
             raise ConfigError("listeners is empty: set listeners=PLAINTEXT://host:port")
-        self.advertised  # noqa: B018  (parsed now so a bad value stops start-up)
-        for listener in self.listeners:
-            if listener.name not in ("PLAINTEXT",):
-                raise ConfigError(
-                    f"Listener {listener.name} is not supported yet: use PLAINTEXT://host:port"
-                )
+        names = [listener.name for listener in self.listeners]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"listeners {','.join(names)} repeat a name: each must be unique")
+        for item in self.advertised:  # parsed now so a bad value stops start-up
+            if item.name not in names:
+                raise ConfigError(f"advertised.listeners names {item.name}, which is not in listeners")
+
+    def for_listener(self, listener: str, name: str) -> Any:
+        """A key's value on one listener: `listener.name.<l>.<key>` first, then the key."""
+        own = self.listener_set.get(listener.lower(), {})
+        if name in own:
+            return own[name]
+        if name in BROKER_KEYS:
+            return self.get(name)
+        return None
 
     @property
     def advertised(self) -> list[Listener]:

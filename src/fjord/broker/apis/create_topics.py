@@ -10,6 +10,7 @@ from fjord.broker.apis.describe_configs import topic_configs
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
 from fjord.broker.state import TopicError
+from fjord.security.acls import CLUSTER_NAME, Op, ResourceType
 
 
 @api(19, "CreateTopics", 2, 7)
@@ -21,6 +22,11 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
         result: dict[str, Any] = {"name": topic.name, "error_code": 0, "error_message": None,
                                   "num_partitions": -1, "replication_factor": -1, "configs": None}
         try:
+            if broker.authorizer is not None and not (
+                    ctx.allowed(Op.CREATE, ResourceType.CLUSTER, CLUSTER_NAME, log_denied=False)
+                    or ctx.allowed(Op.CREATE, ResourceType.TOPIC, topic.name)):
+                raise TopicError(ErrorCode.topic_authorization_failed,
+                                 "Authorization failed.")
             if topic.assignments:
                 if partitions != -1 or replication != -1:
                     raise TopicError(ErrorCode.invalid_request,

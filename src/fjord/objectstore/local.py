@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from fjord.connectors.objectstore.store import (
+from fjord.objectstore.store import (
     BucketNotFound,
     ObjectInfo,
     ObjectNotFound,
@@ -80,6 +80,19 @@ class LocalStore(ObjectStore):
         path = self._path(key)
         try:
             return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(f"{self.description}{key}: no such object") from None
+        except PermissionError as exc:
+            raise StoreAuthError(f"{self.description}: cannot read {key}: {exc.strerror}") from exc
+        except OSError as exc:
+            raise StoreError(f"{self.description}: cannot read {key}: {exc.strerror or exc}") from exc
+
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        path = self._path(key)
+        try:
+            with open(path, "rb") as file:
+                file.seek(start)
+                return file.read(length)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(f"{self.description}{key}: no such object") from None
         except PermissionError as exc:
