@@ -86,7 +86,7 @@ def alter(state: BrokerState, scope: str, edit: Callable[[dict[str, str]], dict[
     previous = state.metadata.extra.get(EXTRA_KEY)
     state.metadata.extra[EXTRA_KEY] = everything
     try:
-        state.metadata.save()
+        state.metadata.save_extra(EXTRA_KEY)
     except OSError as exc:
         state.metadata.extra[EXTRA_KEY] = previous  # memory and disk must agree
         raise BrokerConfigError(ErrorCode.kafka_storage_error,
@@ -103,5 +103,5 @@ def apply(state: BrokerState) -> None:
     state.config.load_dynamic(stored(state))
     for name, info in state.metadata.topics.items():
         state.logs.reconfigure(name, state.log_config(info))
-    if state.readvertise is not None:
-        state.readvertise()
+    if state.on_reconfigure is not None:
+        state.on_reconfigure()

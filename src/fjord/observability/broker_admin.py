@@ -3,7 +3,7 @@ JSON a console reads, plus the storage-alert check loop that feeds them."""
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -69,14 +69,10 @@ class BrokerAdmin:
         if self.http is not None:
             await self.http.close()
 
-    async def run(self) -> None:
-        """Re-check the log dirs' disks every storage.alert.check.interval.ms."""
-        while True:
-            await asyncio.sleep(int(self.state.config.get("storage.alert.check.interval.ms")) / 1000)
-            try:
-                self.alerts.check(self.state.config.log_dirs)
-            except Exception:
-                log.exception("storage alert check failed")
+    def check_storage(self) -> None:
+        """Re-check the log dirs' disks (the broker's storage-alerts loop, every
+        storage.alert.check.interval.ms)."""
+        self.alerts.check(self.state.config.log_dirs)
 
     # --- routes ---------------------------------------------------------------------------
 
@@ -85,12 +81,30 @@ class BrokerAdmin:
         families = collect(self.state, self.connections, self.listener, self.lag, self.alerts)
         return Response(200, render(families, openmetrics), OPENMETRICS_TYPE if openmetrics else TEXT_TYPE)
 
+    def _loops(self) -> tuple[dict[str, Any], bool]:
+        """The background loops' health (retention, flush, cleaner, ...) and whether all work."""
+        registry = self.state.loops
+        if registry is None:
+            return {}, True
+        return ({name: dataclasses.asdict(health) for name, health in registry.health().items()},
+                registry.healthy())
+
     def health(self, _request: Request) -> Response:
-        return Response.json({"status": "UP"})
+        """Live: the process answers and no background loop is broken (failing every time)."""
+        loops, healthy = self._loops()
+        broken = sorted(name for name, item in loops.items() if item["broken"])
+        if not healthy:
+            return Response.json({"status": "DOWN", "broken_loops": broken, "loops": loops}, 503)
+        return Response.json({"status": "UP", "loops": loops})
 
     def readiness(self, _request: Request) -> Response:
+        """Serving: logs and coordinators loaded, listeners bound, background loops healthy."""
         if not self.ready:
             return Response.json({"status": "STARTING"}, 503)
+        _loops, healthy = self._loops()
+        if not healthy:
+            return Response.json({"status": "DEGRADED",
+                                  "message": "a background loop is broken: see /health"}, 503)
         return Response.json({"status": "READY", "partitions": len(self.state.logs.logs),
                               "groups": len(self.state.groups.store.offsets)})
 
