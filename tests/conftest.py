@@ -6,6 +6,16 @@ from pathlib import Path
 import pytest
 
 from tests.support.broker import BrokerProcess
+from tests.support.moto_server import MotoServer
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """One S3 server for the whole session (starting moto costs ~2 s); tests use own buckets."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    server = MotoServer(log).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
