@@ -23,7 +23,7 @@ from fjord.broker.connection import FrameConnection, FrameTooLarge
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import APIS
 from fjord.broker.state import BrokerState
-from fjord.config.broker import BrokerConfig
+from fjord.config.broker import BrokerConfig, Listener
 from fjord.observability.broker_admin import BrokerAdmin
 from fjord.observability.loops import LoopRegistry
 from fjord.protocol.codec import (
@@ -60,6 +60,7 @@ class BrokerServer:
         self._handlers: set[asyncio.Task[None]] = set()
         self._busy: set[asyncio.Task[None]] = set()  # handlers in the middle of a request
         self._ids = itertools.count(1)
+        self._bound: list[tuple[Listener, ListenerSecurity]] = []
         self.loops = LoopRegistry.from_environment()
         self.state.loops = self.loops  # health() for whoever reports on the broker
         self.admin = BrokerAdmin(self.state, lambda: len(self._connections),
@@ -88,6 +89,8 @@ class BrokerServer:
                 self.state.host, self.state.port = security.advertised
             log.info("listening on %s://%s:%d (%s)", listener.name, listener.host, bound_port,
                      listener.protocol)
+            self._bound.append((listener, security))
+        self.state.on_reconfigure = self._reconfigured  # after a dynamic config change
         loops, logs = self.loops, self.state.logs
         self._retention = loops.start(
             "retention", self._retention_tick,
@@ -139,6 +142,18 @@ class BrokerServer:
             await server.wait_closed()
         self.state.close()
         log.info("broker stopped cleanly")
+
+    def _reconfigured(self) -> None:
+        """Dynamic configs changed: re-advertise the listeners, re-time the loops."""
+        for index, (listener, security) in enumerate(self._bound):
+            security.advertised = self.config.advertised_for(listener)
+            if index == 0:
+                self.state.host, self.state.port = security.advertised
+        for name, key in (("cleaner", "log.cleaner.backoff.ms"),
+                          ("storage-alerts", "storage.alert.check.interval.ms")):
+            loop = self.loops.loops.get(name)
+            if loop is not None:
+                loop.interval = int(self.config.get(key)) / 1000
 
     # --- background work ----------------------------------------------------------------
 
