@@ -17,6 +17,7 @@ from typing import Any
 from kio.schema.errors import ErrorCode
 
 import fjord.broker.apis  # noqa: F401  (registers every API)
+from fjord.broker import error_versions
 from fjord.broker.apis.api_versions import supported_apis
 from fjord.broker.connection import FrameConnection, FrameTooLarge
 from fjord.broker.context import RequestContext
@@ -279,6 +280,7 @@ class BrokerServer:
         result = await entry.handler(ctx, request)
         if result is None:
             return None
+        error_versions.downgrade(api_key, version, result)
         response_cls = response_class(api_key, version)
         return encode_response_chunks(response_cls, correlation_id, build(response_cls, result),
                                       header_v0=api_key == API_VERSIONS)
