@@ -1,7 +1,7 @@
 """The cluster's security metadata: ACLs, SCRAM credentials and client quotas.
 
 They are cluster metadata in Kafka (KRaft records), so they live in the metadata store
-beside topics and are written the same way (replaced atomically, fsynced) and survive
+beside topics and are written the same way (journalled, fsynced) and survive
 restarts. Only salted SCRAM keys are kept, never a password.
 """
 
@@ -73,7 +73,7 @@ class SecurityMetadata:
                 for entity, values in self.quotas.items()
             ],
         }
-        self._store.save()
+        self._store.save_extra(SECTION)
 
 
 def _acl_key(acl: AclBinding) -> tuple[Any, ...]:

@@ -102,9 +102,10 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             p["error_code"] != 0 for t in responses for p in t["partitions"]
         )
         remaining = deadline - time.monotonic()
-        if total >= max(request.min_bytes, 1) or errors or remaining <= 0 or not logs:
+        if (total >= max(request.min_bytes, 1) or errors or remaining <= 0 or not logs
+                or broker.stopping):
             break
-        waiters = [plog.waiter() for plog in logs]
+        waiters = [plog.waiter() for plog in logs] + [broker.stop_waiter()]
         try:
             await asyncio.wait(waiters, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
         finally:
