@@ -106,7 +106,7 @@ def test_tls_client_without_certificate_is_refused(secure_broker: SecureBroker) 
 def test_secrets_stay_secret(secure_broker: SecureBroker) -> None:
     client = RawClient(secure_broker.ports["PLAINTEXT"])
     answer = client.call(DESCRIBE_CONFIGS, 4, {"resources": [
-        {"resource_type": 4, "resource_name": "", "configuration_keys": None}],
+        {"resource_type": 4, "resource_name": "1", "configuration_keys": None}],
         "include_synonyms": True, "include_documentation": False})
     configs = {c.name: c for c in answer.results[0].configs}
     assert configs["ssl.keystore.location"].value == str(secure_broker.tls.server_file)
