@@ -12,7 +12,7 @@ from typing import Any
 
 from kio.schema.errors import ErrorCode
 
-from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
+from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config, validate_remote_storage
 from fjord.config.definitions import ConfigError
 from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
@@ -21,6 +21,7 @@ from fjord.metadata.store import MetadataStore, TopicInfo
 from fjord.observability.counters import BrokerCounters
 from fjord.storage.log import LogConfig, PartitionLog
 from fjord.storage.manager import LogManager
+from fjord.storage.remote.manager import RemoteLogManager
 
 log = logging.getLogger("fjord.broker")
 
@@ -69,6 +70,10 @@ class BrokerState:
             self.groups, int(config.get("transactional.id.expiration.ms")))
         # What has timers of its own: the server runs each one's run() beside it.
         self.services: list[Any] = [self.groups, self.transactions]
+        self.remote: RemoteLogManager | None = None  # tiered storage (KIP-405), when enabled
+        if config.get("remote.log.storage.system.enable"):
+            self.remote = RemoteLogManager(config, self.logs, self._topic_id)
+            self.services.append(self.remote)
 
     # --- config -------------------------------------------------------------------------
 
@@ -80,6 +85,22 @@ class BrokerState:
 
     def partition(self, topic: str, partition: int) -> PartitionLog | None:
         return self.logs.get(topic, partition)
+
+    def _topic_id(self, topic: str) -> str | None:
+        info = self.metadata.topics.get(topic)
+        return info.topic_id.hex if info is not None else None
+
+    def log_start_offset(self, plog: PartitionLog) -> int:
+        """The first offset of the partition, counting the remote tier."""
+        return self.remote.log_start_offset(plog) if self.remote is not None else plog.log_start_offset
+
+    def _check_remote(self, existing: dict[str, Any], configs: dict[str, Any]) -> None:
+        effective = topic_config(self.config, TOPIC_KEYS.parse(configs, "topic"))
+        try:
+            validate_remote_storage(bool(self.config.get("remote.log.storage.system.enable")),
+                                    existing, effective)
+        except ConfigError as exc:
+            raise TopicError(ErrorCode.invalid_config, str(exc)) from None
 
     # --- topic operations ---------------------------------------------------------------
 
@@ -112,6 +133,7 @@ class BrokerState:
             TOPIC_KEYS.parse(clean, "topic")
         except ConfigError as exc:
             raise TopicError(ErrorCode.invalid_config, str(exc)) from None
+        self._check_remote({}, clean)
         if validate_only:
             return None
         try:
@@ -139,6 +161,8 @@ class BrokerState:
         del self.metadata.topics[name]
         self.metadata.save()
         self.logs.delete(name)
+        if self.remote is not None:
+            self.remote.topic_deleted(name, info.topic_id.hex, info.partitions)
         self.groups.topic_deleted(name)  # its committed offsets go too, as in Kafka
         self.metrics.forget_topic(name)
         log.info("deleted topic %s", name)
@@ -174,6 +198,7 @@ class BrokerState:
             TOPIC_KEYS.parse(configs, "topic")
         except ConfigError as exc:
             raise TopicError(ErrorCode.invalid_config, str(exc)) from None
+        self._check_remote(info.configs, configs)
         if validate_only:
             return
         info.configs = dict(configs)
@@ -182,3 +207,5 @@ class BrokerState:
 
     def close(self) -> None:
         self.logs.close()
+        if self.remote is not None:
+            self.remote.close()
