@@ -12,8 +12,9 @@ import contextlib
 import errno
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from fjord.objectstore.store import (
     BucketNotFound,
@@ -25,6 +26,13 @@ from fjord.objectstore.store import (
 )
 
 _TMP_MARK = ".fjord-tmp-"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _is_temporary(name: str) -> bool:
@@ -43,19 +51,30 @@ class LocalStore(ObjectStore):
         return self.root.joinpath(*parts)
 
     def put(self, key: str, data: bytes) -> None:
+        self._write(key, lambda fd: _write_all(fd, data))
+
+    def put_file(self, key: str, file: BinaryIO) -> None:
+        def copy(fd: int) -> None:
+            while chunk := file.read(8 << 20):
+                _write_all(fd, chunk)
+
+        self._write(key, copy)
+
+    def _write(self, key: str, fill: Callable[[int], None]) -> None:
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.parent / f".{path.name}{_TMP_MARK}{uuid.uuid4().hex}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                fill(fd)
                 os.fsync(fd)
-            finally:
+            except BaseException:
                 os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            os.close(fd)
             try:
                 os.replace(tmp, path)
             except BaseException:

@@ -13,6 +13,9 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
+from typing import BinaryIO
+
+import crc32c
 
 _INDEX_ENTRY = struct.Struct(">ii")
 _TIME_ENTRY = struct.Struct(">qi")
@@ -38,18 +41,25 @@ class LogSegmentData:
     aborted: list[tuple[int, int, int]]  # (producer id, first offset, last offset)
     producer_snapshot: bytes
 
-    def read_log(self) -> bytes:
-        """The segment's bytes; the descriptor is a duplicate, so retention deleting the
-        segment meanwhile cannot change what is read."""
-        chunks = []
+    def log_file(self) -> BinaryIO:
+        """The segment's bytes as a file to stream from (a rolled segment no longer grows);
+        the descriptor is a duplicate, so retention deleting the segment meanwhile cannot
+        change what is read."""
+        file = os.fdopen(os.dup(self.fd), "rb", closefd=True)
+        file.seek(0)
+        return file
+
+    def log_crc(self) -> int:
+        """CRC32C of the segment's bytes, read in pieces (never the whole segment at once)."""
+        crc = 0
         position = 0
         while position < self.size:
             chunk = os.pread(self.fd, min(8 << 20, self.size - position), position)
             if not chunk:
                 raise OSError(f"segment {self.base_offset} is shorter than {self.size} bytes")
-            chunks.append(chunk)
+            crc = crc32c.crc32c(chunk, crc)
             position += len(chunk)
-        return b"".join(chunks)
+        return crc
 
     def indexes(self) -> tuple[bytes, dict[str, list[int]]]:
         """The indexes object and its sections {name: [offset, length]}."""

@@ -44,14 +44,15 @@ class RemoteStorageManager:
         The segment becomes visible only when the caller records it COPY_SEGMENT_FINISHED."""
         log_key, index_key = self.keys(meta)
         try:
-            body = data.read_log()
+            log_crc = data.log_crc()
+            with data.log_file() as file:
+                self.store.put_file(log_key, file)
             indexes, sections = data.indexes()
-            self.store.put(log_key, body)
             self.store.put(index_key, indexes)
         except (StoreError, OSError) as exc:
             raise RemoteStorageError(f"copy of segment {meta.start_offset} of "
                                      f"{meta.topic}-{meta.partition} failed: {exc}") from exc
-        return replace(meta, segment_size=len(body), log_crc=crc32c.crc32c(body),
+        return replace(meta, segment_size=data.size, log_crc=log_crc,
                        indexes_size=len(indexes), indexes_crc=crc32c.crc32c(indexes),
                        sections=sections)
 
