@@ -7,8 +7,9 @@ directory of Fjord's own under the user's data home.
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,12 @@ from fjord.config.definitions import (
     at_least,
     between,
     one_of,
+)
+from fjord.config.security import (
+    PROTOCOLS,
+    SECURITY_KEYS,
+    listener_prefixed,
+    parse_protocol_map,
 )
 from fjord.objectstore.location import parse_location
 from fjord.objectstore.store import InvalidLocation
@@ -41,14 +48,37 @@ def _percentages(value: list[str]) -> str | None:
     return None if ok else "must be a list of percentages between 1 and 100"
 
 
-BROKER_KEYS = ConfigTable(
+# Kafka's dynamic broker configs (DynamicBrokerConfig.AllDynamicConfigs) that Fjord has,
+# plus its own metrics.level and storage alert keys: changed at runtime with
+# IncrementalAlterConfigs/AlterConfigs on the BROKER resource, for one broker or as the
+# cluster-wide default (resource name "").
+DYNAMIC_KEYS = frozenset({
+    "log.segment.bytes", "log.roll.ms", "log.roll.hours", "log.roll.jitter.ms",
+    "log.roll.jitter.hours", "log.retention.ms", "log.retention.minutes", "log.retention.hours",
+    "log.retention.bytes", "log.cleanup.policy", "log.cleaner.delete.retention.ms",
+    "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms",
+    "log.cleaner.max.compaction.lag.ms", "log.cleaner.backoff.ms", "log.flush.interval.messages",
+    "log.flush.interval.ms", "log.index.interval.bytes", "log.index.size.max.bytes",
+    "log.segment.delete.delay.ms", "log.message.timestamp.type",
+    "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms",
+    "log.preallocate", "log.local.retention.ms", "log.local.retention.bytes", "compression.type",
+    "message.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
+    "producer.id.expiration.ms", "metrics.level", "storage.alert.thresholds",
+    "storage.alert.check.interval.ms", "num.io.threads", "num.network.threads",
+    "num.replica.fetchers", "num.recovery.threads.per.data.dir",
+})
+PER_BROKER_KEYS = frozenset({"advertised.listeners"})
+
+_BROKER_KEYS = ConfigTable(
     [
         ConfigKey("node.id", "int", 1, "The id of this broker.", at_least(0)),
         ConfigKey("broker.id", "int", None, "Older name of node.id.", at_least(0)),
         ConfigKey("listeners", "list", ["PLAINTEXT://127.0.0.1:9092"], "Where the broker listens."),
         ConfigKey("advertised.listeners", "list", None, "What clients are told to connect to."),
         ConfigKey("listener.security.protocol.map", "string",
-                  "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT", inert=True),
+                  "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+                  "Listener name to security protocol, NAME:PROTOCOL pairs."),
+        *SECURITY_KEYS,
         ConfigKey("log.dirs", "list", None, "Directories holding the partition logs."),
         ConfigKey("log.dir", "string", None, "Used when log.dirs is not set."),
         ConfigKey("num.partitions", "int", 1, "Partitions of auto-created topics.", at_least(1)),
@@ -80,9 +110,13 @@ BROKER_KEYS = ConfigTable(
                   at_least(1)),
         ConfigKey("log.flush.interval.ms", "long", None, "fsync data older than this (ms)."),
         ConfigKey("log.flush.scheduler.interval.ms", "long", LONG_MAX),
+        ConfigKey("log.flush.offset.checkpoint.interval.ms", "int", 60000,
+                  "How often the recovery point is checkpointed.", at_least(1)),
         ConfigKey("log.index.interval.bytes", "int", 4096, validator=at_least(0)),
         ConfigKey("log.index.size.max.bytes", "int", 10485760, validator=at_least(4)),
-        ConfigKey("log.segment.delete.delay.ms", "long", 60000),
+        ConfigKey("log.segment.delete.delay.ms", "long", 60000,
+                  "How long a deleted topic's directories stay (as <name>.<id>-delete).",
+                  at_least(0)),
         ConfigKey("log.message.timestamp.type", "string", "CreateTime", validator=_TIMESTAMP_TYPE),
         ConfigKey("log.message.timestamp.before.max.ms", "long", LONG_MAX),
         ConfigKey("log.message.timestamp.after.max.ms", "long", 3600000),
@@ -177,6 +211,16 @@ BROKER_KEYS = ConfigTable(
         ),
     ]
 )
+BROKER_KEYS = ConfigTable(
+    replace(key, dynamic=True, per_broker=key.name in PER_BROKER_KEYS)
+    if key.name in DYNAMIC_KEYS | PER_BROKER_KEYS else key
+    for key in _BROKER_KEYS.keys.values()
+)
+
+
+# Kafka's DescribeConfigs ConfigSource codes.
+TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG = 1, 2, 3
+STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG = 4, 5, 6
 
 
 def _timestamp_type(value: str) -> str | None:
@@ -261,6 +305,7 @@ class Listener:
     name: str
     host: str
     port: int
+    protocol: str = "PLAINTEXT"  # its security protocol, from listener.security.protocol.map
 
 
 def parse_listener(text: str) -> Listener:
@@ -277,12 +322,33 @@ class BrokerConfig:
     """The parsed, validated settings of one broker; `raw` holds only what was set."""
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        self.set: dict[str, Any] = BROKER_KEYS.parse(settings or {}, "broker")
-        self.listeners = [parse_listener(item) for item in self.get("listeners")]
+        plain, self.listener_set = listener_prefixed(settings or {}, BROKER_KEYS)
+        self.set: dict[str, Any] = BROKER_KEYS.parse(plain, "broker")
+        # Dynamic configs (persisted in the cluster metadata): this broker's, then the
+        # cluster-wide default's; both win over the file, as in Kafka.
+        self.dynamic_broker: dict[str, Any] = {}
+        self.dynamic_default: dict[str, Any] = {}
+        protocols = parse_protocol_map(self.get("listener.security.protocol.map"))
+        self.listeners = []
+        for item in self.get("listeners"):
+            listener = parse_listener(item)
+            protocol = protocols.get(listener.name)
+            if protocol is None:
+                if listener.name not in PROTOCOLS:
+                    raise ConfigError(
+                        f"Listener {listener.name} has no security protocol: add "
+                        f"{listener.name}:<PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL> to "
+                        "listener.security.protocol.map")
+                protocol = listener.name
+            self.listeners.append(Listener(listener.name, listener.host, listener.port, protocol))
         if not self.listeners:
             raise ConfigError("listeners is empty: set listeners=PLAINTEXT://host:port")
-        advertised = self.get("advertised.listeners")
-        self.advertised = [parse_listener(item) for item in advertised] if advertised else []
+        names = [listener.name for listener in self.listeners]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"listeners {','.join(names)} repeat a name: each must be unique")
+        for item in self.advertised:  # parsed now so a bad value stops start-up
+            if item.name not in names:
+                raise ConfigError(f"advertised.listeners names {item.name}, which is not in listeners")
         if self.get("remote.log.storage.system.enable"):
             uri = self.get("rsm.config.uri")
             if not uri:
@@ -291,21 +357,67 @@ class BrokerConfig:
             try:
                 parse_location(str(uri))
             except InvalidLocation as exc:
-                raise ConfigError(f"Invalid value {uri!r} for configuration rsm.config.uri: {exc}") from None
-        for listener in self.listeners:
-            if listener.name not in ("PLAINTEXT",):
-                raise ConfigError(
-                    f"Listener {listener.name} is not supported yet: use PLAINTEXT://host:port"
-                )
+                raise ConfigError(f"Invalid value {uri!r} for configuration rsm.config.uri: "
+                                  f"{exc}") from None
+
+    def for_listener(self, listener: str, name: str) -> Any:
+        """A key's value on one listener: `listener.name.<l>.<key>` first, then the key."""
+        own = self.listener_set.get(listener.lower(), {})
+        if name in own:
+            return own[name]
+        if name in BROKER_KEYS:
+            return self.get(name)
+        return None
+
+    @property
+    def advertised(self) -> list[Listener]:
+        """advertised.listeners, read each time: it can change at runtime (per broker)."""
+        advertised = self.get("advertised.listeners")
+        return [parse_listener(item) for item in advertised] if advertised else []
 
     @property
     def inert(self) -> list[str]:
         return [name for name in self.set if BROKER_KEYS[name].inert]
 
     def get(self, name: str) -> Any:
-        if name in self.set:
-            return self.set[name]
+        for layer in (self.dynamic_broker, self.dynamic_default, self.set):
+            if name in layer:
+                return layer[name]
         return BROKER_KEYS[name].default
+
+    def source(self, name: str) -> int:
+        """Kafka's ConfigSource of the value get() returns."""
+        for layer, code in ((self.dynamic_broker, DYNAMIC_BROKER_CONFIG),
+                            (self.dynamic_default, DYNAMIC_DEFAULT_BROKER_CONFIG),
+                            (self.set, STATIC_BROKER_CONFIG)):
+            if name in layer:
+                return code
+        return DEFAULT_CONFIG
+
+    def synonyms(self, name: str) -> list[tuple[str, Any, int]]:
+        """(key, value, source) of every layer that holds `name`, winner first."""
+        found = [(name, layer[name], code) for layer, code in (
+            (self.dynamic_broker, DYNAMIC_BROKER_CONFIG),
+            (self.dynamic_default, DYNAMIC_DEFAULT_BROKER_CONFIG),
+            (self.set, STATIC_BROKER_CONFIG)) if name in layer]
+        if BROKER_KEYS[name].default is not None:
+            found.append((name, BROKER_KEYS[name].default, DEFAULT_CONFIG))
+        return found
+
+    def dynamic_layer(self, scope: str) -> dict[str, Any]:
+        """The dynamic configs of `scope`: "" is the cluster default, else this broker."""
+        return self.dynamic_default if scope == "" else self.dynamic_broker
+
+    def load_dynamic(self, stored: dict[str, dict[str, str]]) -> None:
+        """Apply persisted dynamic configs; one that no longer parses is skipped, loudly."""
+        for scope, layer in (("", self.dynamic_default), (str(self.node_id), self.dynamic_broker)):
+            layer.clear()
+            for name, raw in stored.get(scope, {}).items():
+                try:
+                    layer[name] = BROKER_KEYS[name].parse(raw)
+                except (KeyError, ConfigError) as exc:
+                    logging.getLogger("fjord.config").error(
+                        "ignoring stored dynamic broker config %s=%s: %s", name, raw, exc)
 
     @property
     def node_id(self) -> int:
@@ -365,15 +477,16 @@ class BrokerConfig:
         assert synonym is not None
         return self.get(synonym)
 
-    def topic_default_source(self, topic_key: str) -> tuple[str | None, bool]:
-        """(broker key, whether it was set in the file) behind a topic key's default."""
+    def topic_default_source(self, topic_key: str) -> tuple[str | None, int]:
+        """(broker key, its ConfigSource) behind a topic key's default."""
         synonym = TOPIC_SYNONYMS.get(topic_key)
         if synonym is None:
-            return None, False
-        for name in _precedence(synonym):
-            if name in self.set:
-                return name, True
-        return synonym, False
+            return None, DEFAULT_CONFIG
+        for name in _precedence(synonym):  # the same precedence retention_ms() applies
+            source = self.source(name)
+            if source != DEFAULT_CONFIG:
+                return name, source
+        return synonym, DEFAULT_CONFIG
 
 
 def _precedence(synonym: str) -> list[str]:

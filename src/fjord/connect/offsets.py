@@ -7,11 +7,12 @@ schemaless JSON — so the offsets topic reads the same as one written by a Java
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from fjord.fsutil import atomic_write
 
 
 def offset_key(connector: str, partition: Mapping[str, Any]) -> str:
@@ -91,12 +92,7 @@ class FileOffsetStore(OffsetStore):
             with self._lock:
                 snapshot = json.dumps(self._data, sort_keys=True)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            with open(tmp, "w", encoding="utf-8") as out:
-                out.write(snapshot)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
+            atomic_write(self.path, snapshot)
 
 
 class MemoryOffsetStore(OffsetStore):

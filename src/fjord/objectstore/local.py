@@ -12,10 +12,11 @@ import contextlib
 import errno
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from fjord.fsutil import TMP_MARK, atomic_replace, atomic_write
 from fjord.objectstore.store import (
     BucketNotFound,
     ObjectInfo,
@@ -25,7 +26,7 @@ from fjord.objectstore.store import (
     StoreError,
 )
 
-_TMP_MARK = ".fjord-tmp-"
+_TMP_MARK = TMP_MARK
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -51,49 +52,40 @@ class LocalStore(ObjectStore):
         return self.root.joinpath(*parts)
 
     def put(self, key: str, data: bytes) -> None:
-        self._write(key, lambda fd: _write_all(fd, data))
+        path = self._path(key)
+        with self._writing(key):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, data)
 
     def put_file(self, key: str, file: BinaryIO) -> None:
-        def copy(fd: int) -> None:
-            while chunk := file.read(8 << 20):
-                _write_all(fd, chunk)
-
-        self._write(key, copy)
-
-    def _write(self, key: str, fill: Callable[[int], None]) -> None:
+        """Streamed into the temporary file in pieces, then the same fsync-rename-fsync."""
         path = self._path(key)
-        try:
+        with self._writing(key):
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.parent / f".{path.name}{_TMP_MARK}{uuid.uuid4().hex}"
+            tmp = path.parent / f".{path.name}{_TMP_MARK}{uuid.uuid4().hex[:12]}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
-                fill(fd)
-                os.fsync(fd)
-            except BaseException:
-                os.close(fd)
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-            os.close(fd)
-            try:
-                os.replace(tmp, path)
+                try:
+                    while chunk := file.read(8 << 20):
+                        _write_all(fd, chunk)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                atomic_replace(tmp, path)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
-            self._fsync_dir(path.parent)
+
+    @contextlib.contextmanager
+    def _writing(self, key: str) -> Iterator[None]:
+        """A write's OSError as the StoreError that names the problem."""
+        try:
+            yield
         except PermissionError as exc:
             raise StoreAuthError(f"{self.description}: cannot write {key}: {exc.strerror}") from exc
         except OSError as exc:
             raise StoreError(f"{self.description}: cannot write {key}: {exc.strerror or exc}") from exc
-
-    @staticmethod
-    def _fsync_dir(directory: Path) -> None:
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
     def get(self, key: str) -> bytes:
         path = self._path(key)

@@ -2,7 +2,8 @@
 topics to the remote store, expires remote segments by total retention, cleans up after
 crashes and deleted topics, and serves reads below the local log start.
 
-One background task runs every `remote.log.manager.task.interval.ms`; the blocking work
+One background loop (the broker's loop runner) ticks every
+`remote.log.manager.task.interval.ms`; the blocking work
 (uploads, deletions, metadata fsyncs) runs in a thread pool of
 `remote.log.manager.thread.pool.size`, and fetches from the remote tier in another of
 `remote.log.reader.threads`, so neither ever blocks the event loop. A partition whose store
@@ -13,7 +14,6 @@ local segments meanwhile: local retention only deletes what is safely remote.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -130,7 +130,6 @@ class RemoteLogManager:
         self.partitions: dict[tuple[str, int], PartitionMetadata] = {}
         self._backoffs: dict[tuple[str, int], _Backoff] = {}
         self.counters = RemoteCounters()
-        self._wake = asyncio.Event()
         for (topic, partition), plog in list(logs.logs.items()):
             self._attach(topic, partition, plog, only_if_present=not plog.config.remote_storage)
 
@@ -179,15 +178,13 @@ class RemoteLogManager:
         pm = self.partitions.get((plog.topic, plog.partition))
         if pm is not None:
             pm.set_log_start_offset(offset)
-            self._wake.set()
 
     def topic_deleted(self, topic: str, topic_id: str, partitions: int) -> None:
         """Mark the topic's remote data for deletion; the background task deletes it."""
         for partition in range(partitions):
             self.partitions.pop((topic, partition), None)
             self._backoffs.pop((topic, partition), None)
-        if mark_topic_deleted(self.root, topic, topic_id) is not None:
-            self._wake.set()
+        mark_topic_deleted(self.root, topic, topic_id)
 
     # --- reads --------------------------------------------------------------------------
 
@@ -239,15 +236,9 @@ class RemoteLogManager:
 
     # --- the background task ------------------------------------------------------------
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("remote log manager pass failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
-            self._wake.clear()
+    def background(self) -> list[tuple[str, float, Callable[[], object]]]:
+        """The loop the broker runs for the remote tier: (name, interval s, tick)."""
+        return [("remote-log-manager", self.interval, self.run_once)]
 
     async def run_once(self) -> None:
         try:
