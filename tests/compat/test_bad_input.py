@@ -20,9 +20,9 @@ from fjord.protocol.codec import decode_response, response_class
 from fjord.protocol.records import control_batch
 from tests.support.batches import make_batch
 from tests.support.broker import BrokerProcess
-from tests.support.raw_client import RawClient
+from tests.support.raw_client import API_VERSIONS, RawClient
 
-API_VERSIONS, PRODUCE, METADATA, CREATE_TOPICS = 18, 0, 3, 19
+PRODUCE, METADATA, CREATE_TOPICS = 0, 3, 19
 MAX_REQUEST = 1 << 20
 
 

@@ -1,4 +1,9 @@
-"""Raw Kafka frames over a socket (optionally TLS), for tests of what clients never send."""
+"""A Kafka protocol client over a raw socket, for requests no client library sends as the
+test needs them (bad input, ListOffsets -4/-5, a Fetch of chosen partitions).
+
+Frames are built with fjord.protocol.codec (kio's message classes), so the good parts of a
+request are exactly what a client would send.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ API_VERSIONS = 18
 
 class RawClient:
     def __init__(self, broker: BrokerProcess | int, context: ssl.SSLContext | None = None) -> None:
+        """A broker (its first listener) or a port; TLS when a context is given."""
         port = broker if isinstance(broker, int) else broker.port
         sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.sock = context.wrap_socket(sock, server_hostname="127.0.0.1") if context else sock
