@@ -62,7 +62,9 @@ DYNAMIC_KEYS = frozenset({
     "log.preallocate", "log.local.retention.ms", "log.local.retention.bytes", "compression.type",
     "message.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
     "producer.id.expiration.ms", "metrics.level", "storage.alert.thresholds",
-    "storage.alert.check.interval.ms", "num.io.threads", "num.network.threads",
+    "storage.alert.check.interval.ms", "storage.dynamic.retention.enable",
+    "storage.dynamic.retention.threshold.percent", "storage.dynamic.retention.step.percent",
+    "storage.dynamic.retention.floor.ms", "num.io.threads", "num.network.threads",
     "num.replica.fetchers", "num.recovery.threads.per.data.dir",
 })
 PER_BROKER_KEYS = frozenset({"advertised.listeners"})
@@ -156,6 +158,15 @@ _BROKER_KEYS = ConfigTable(
                   _percentages),
         ConfigKey("storage.alert.check.interval.ms", "long", 30000,
                   "How often log dirs' disk usage is checked.", at_least(100)),
+        ConfigKey("storage.dynamic.retention.enable", "boolean", False,
+                  "Shorten the retention of the biggest topic of a log dir whose disk passes "
+                  "storage.dynamic.retention.threshold.percent (CKafka's dynamic retention)."),
+        ConfigKey("storage.dynamic.retention.threshold.percent", "int", 90,
+                  "Used-disk percentage of a log dir at which dynamic retention acts.", between(1, 100)),
+        ConfigKey("storage.dynamic.retention.step.percent", "int", 10,
+                  "How much each step shortens retention.ms, in percent.", between(1, 99)),
+        ConfigKey("storage.dynamic.retention.floor.ms", "long", 3600000,
+                  "Dynamic retention never goes below this retention.ms.", at_least(0)),
         # Keys of a stock Kafka server.properties that mean nothing on one node: accepted so
         # that a Kafka user's file works, reported at start-up as having no effect.
         *(

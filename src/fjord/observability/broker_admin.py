@@ -14,6 +14,7 @@ from fjord.config.definitions import ConfigError
 from fjord.observability import loggers
 from fjord.observability.alerts import StorageAlerts
 from fjord.observability.broker_metrics import collect
+from fjord.observability.dynamic_retention import shrink_retention
 from fjord.observability.exposition import OPENMETRICS_TYPE, TEXT_TYPE, render, wants_openmetrics
 from fjord.observability.http import HttpServer, Request, Response, Router
 from fjord.observability.lag import LagCalculator
@@ -71,8 +72,10 @@ class BrokerAdmin:
 
     def check_storage(self) -> None:
         """Re-check the log dirs' disks (the broker's storage-alerts loop, every
-        storage.alert.check.interval.ms)."""
+        storage.alert.check.interval.ms), and CKafka's dynamic retention when enabled."""
         self.alerts.check(self.state.config.log_dirs)
+        for usage in list(self.alerts.usage.values()):
+            shrink_retention(self.state, usage)
 
     # --- routes ---------------------------------------------------------------------------
 
