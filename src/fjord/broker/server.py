@@ -105,6 +105,9 @@ class BrokerServer:
         for coordinator in (self.state.groups, self.state.transactions):
             for name, interval, tick in coordinator.background():
                 loops.start(name, tick, interval)
+        if self.state.remote is not None:  # tiered storage
+            for name, interval, tick in self.state.remote.background():
+                loops.start(name, tick, interval)
         await self.admin.start()
         loops.start("storage-alerts", self.admin.check_storage,
                     int(self.config.get("storage.alert.check.interval.ms")) / 1000)
