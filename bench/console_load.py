@@ -75,7 +75,8 @@ def main() -> None:
             started = time.monotonic()
             populate(broker.bootstrap, args.topics, args.partitions_per_topic, args.groups)
             setup_s = time.monotonic() - started
-            control = ControlProcess(root / "control", extra=["--register", f"load={broker.bootstrap}"]).start()
+            register = ["--register", f"load={broker.bootstrap}"]
+            control = ControlProcess(root / "control", extra=register).start()
             with httpx.Client(base_url=control.url, timeout=120) as client:
                 deadline = time.monotonic() + 60
                 while True:
