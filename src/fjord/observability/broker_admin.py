@@ -3,7 +3,6 @@ JSON a console reads, plus the storage-alert check loop that feeds them."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
