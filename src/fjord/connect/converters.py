@@ -320,10 +320,21 @@ HEADER_CONVERTERS: dict[str, type[HeaderConverter]] = {
 }
 
 
+# Converters in modules that import this one: loaded on first use.
+LAZY_CONVERTERS = {
+    "io.confluent.connect.avro.AvroConverter": "fjord.connect.avro_converter:AvroConverter",
+}
+
+
 def _resolve(name: str, table: Mapping[str, type]) -> type:
     name = name.strip()
     if name in table:
         return table[name]
+    if table is CONVERTERS:
+        for full, target in LAZY_CONVERTERS.items():
+            if name in (full, full.rsplit(".", 1)[-1]):
+                from fjord.connect.plugins import load_object
+                return load_object(target)  # type: ignore[no-any-return]
     for full, cls in table.items():
         if name in (full.rsplit(".", 1)[-1], cls.__name__, f"{cls.__module__}.{cls.__name__}"):
             return cls
