@@ -302,3 +302,15 @@ def test_retention_renames_segments_and_removes_them_after_file_delete_delay(tmp
     assert plog.delete_due_files(time.monotonic() + 61) >= len(gone)
     assert not list((tmp_path / "t-0").glob("*.deleted"))
     assert _offsets(plog, plog.log_start_offset)[0] == plog.log_start_offset
+
+
+def test_segment_rolls_when_its_index_is_full(tmp_path: Path) -> None:
+    """segment.index.bytes: Kafka rolls a segment whose .index or .timeindex is full."""
+    config = LogConfig(index_interval=0, index_bytes=24)  # three .index entries, two .timeindex
+    plog = PartitionLog.open(tmp_path / "t-0", "t", 0, config, True)
+    for i in range(6):
+        batch = make_batch([(b"k", b"v%d" % i)], timestamp=1000 + i)
+        plog.append(batch, split_batches(batch), 1000 + i)
+    assert [s.base_offset for s in plog.segments] == [0, 2, 4]
+    assert all(s.index_path.stat().st_size <= 24 and s.time_path.stat().st_size <= 24
+               for s in plog.segments)
