@@ -8,6 +8,7 @@ from fjord.cli import (
     backup,
     broker,
     clusters,
+    configs,
     configurations,
     connect,
     control,
@@ -26,6 +27,7 @@ app.add_typer(connect.app, name="connect")
 app.add_typer(topics.app, name="topics")
 app.add_typer(groups.app, name="groups")
 app.add_typer(backup.app, name="backup")
+app.command("configs", help=configs.__doc__)(configs.configs)
 app.command("control", help=control.__doc__)(control.control)
 app.add_typer(clusters.app, name="clusters")
 app.add_typer(configurations.app, name="configurations")

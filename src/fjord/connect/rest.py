@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fjord.connect.herder import Herder, HerderError
 from fjord.connect.plugins import PluginNotFound
 from fjord.connect.worker_task import PAUSED, RUNNING, STOPPED
+from fjord.observability.connect_metrics import render_worker
 
 log = logging.getLogger("fjord.connect.rest")
 
@@ -91,6 +92,12 @@ def create_app(herder: Herder) -> FastAPI:
     def root() -> dict[str, Any]:
         return {"version": KAFKA_VERSION, "commit": COMMIT,
                 "kafka_cluster_id": herder.worker.cluster_id()}
+
+    @app.get("/metrics")
+    def metrics(request: Request) -> Response:
+        """Prometheus (or OpenMetrics) exposition of the worker, connector and task metrics."""
+        body, content_type = render_worker(herder, request.headers.get("accept"))
+        return Response(body, media_type=content_type)
 
     @app.get("/health")
     def health() -> JSONResponse:

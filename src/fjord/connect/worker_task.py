@@ -43,6 +43,7 @@ from fjord.connect.errors import (
 )
 from fjord.connect.offsets import ConnectorOffsetReader, OffsetStore, offset_key
 from fjord.connect.transform_chain import TransformationChain
+from fjord.observability.connect_metrics import TaskCounters
 
 log = logging.getLogger("fjord.connect.task")
 
@@ -86,6 +87,8 @@ class TaskServices:
 
 
 class WorkerTask(threading.Thread):
+    is_sink = False
+
     def __init__(self, task_id: TaskId, task: Task, connector_config: Mapping[str, str],
                  task_config: Mapping[str, str], target_state: str, services: TaskServices) -> None:
         super().__init__(name=f"task-thread-{task_id}", daemon=True)
@@ -103,6 +106,7 @@ class WorkerTask(threading.Thread):
             ErrorConfig.from_connector_config(connector_config), task_id.connector, task_id.task)
         self.chain = TransformationChain.from_config(connector_config)
         self._reported_topics: set[str] = set()
+        self.metrics = TaskCounters(self.is_sink)  # read by the worker's /metrics
 
     # -- lifecycle, called from the herder's thread
 
@@ -310,6 +314,8 @@ class WorkerSourceTask(WorkerTask):
                 break
             records = self.task.poll()
             if records:
+                self.metrics.source_polled += len(records)
+                self.metrics.batch(len(records))
                 for record in records:
                     self._send(record)
             self.producer.poll(0)
@@ -376,6 +382,7 @@ class WorkerSourceTask(WorkerTask):
                 self.producer.poll(0.05)
         self._topic_seen(topic)
         self._remember(partition_key, record)
+        self.metrics.source_written += 1
 
     def _remember(self, partition_key: str | None, record: SourceRecord) -> None:
         if partition_key is not None:
@@ -383,13 +390,15 @@ class WorkerSourceTask(WorkerTask):
 
     def commit_offsets(self) -> bool:
         """Flush the producer, then store the offsets of everything it acknowledged."""
-        self._last_flush = time.monotonic()
+        self._last_flush = started = time.monotonic()
         remaining = self.producer.flush(self.services.offset_flush_timeout_s)
         if remaining:
             log.warning("%s: %d records not acknowledged within offset.flush.timeout.ms; offsets "
                         "not committed this round", self.id, remaining)
+            self.metrics.committed(False, (time.monotonic() - started) * 1000)
             return False
         if self._delivery_error is not None:
+            self.metrics.committed(False, (time.monotonic() - started) * 1000)
             return False
         if self._pending:
             pending, self._pending = self._pending, {}
@@ -398,6 +407,7 @@ class WorkerSourceTask(WorkerTask):
             self.task.commit()
         except Exception:
             log.exception("SourceTask.commit failed for %s", self.id)
+        self.metrics.committed(True, (time.monotonic() - started) * 1000)
         return True
 
     def close(self) -> None:
@@ -481,6 +491,7 @@ def sink_topics(config: Mapping[str, str]) -> tuple[list[str], str | None]:
 
 
 class WorkerSinkTask(WorkerTask):
+    is_sink = True
     task: SinkTask
     stop_from_caller = False
 
@@ -584,11 +595,15 @@ class WorkerSinkTask(WorkerTask):
                 record = self._convert(message)
                 tp = TopicPartition(str(message.topic()), int(message.partition() or 0))
                 batch_offsets[tp] = int(message.offset() or 0) + 1
+                self.metrics.sink_read += 1
                 if record is not None:
                     records.append(record)
             # put() even with nothing new, as Kafka does: sinks rotate files on time in put.
             if not self._deliver(records):
                 break  # stopping: this batch was not put, so its offsets are not committed
+            self.metrics.sink_sent += len(records)
+            if records:
+                self.metrics.batch(len(records))
             self.current.update((tp, off) for tp, off in batch_offsets.items()
                                 if tp in self.assignment)
             if self.commit_requested or time.monotonic() - self._last_commit >= interval:
@@ -661,12 +676,19 @@ class WorkerSinkTask(WorkerTask):
         current = {tp: off for tp, off in self.current.items() if only is None or tp in only}
         if not current:
             return
+        started = time.monotonic()
         to_commit = self.task.pre_commit(current)
         changed = [KafkaTopicPartition(tp.topic, tp.partition, off) for tp, off in to_commit.items()
                    if self.committed.get(tp) != off and off != OFFSET_INVALID]
         if not changed:
+            self.metrics.commit_skipped += 1
             return
-        self.consumer.commit(offsets=changed, asynchronous=False)
+        try:
+            self.consumer.commit(offsets=changed, asynchronous=False)
+        except Exception:
+            self.metrics.committed(False, (time.monotonic() - started) * 1000)
+            raise
+        self.metrics.committed(True, (time.monotonic() - started) * 1000)
         for item in changed:
             self.committed[TopicPartition(item.topic, item.partition)] = item.offset
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fjord.config.broker import BROKER_KEYS
 from fjord.config.properties import parse_properties
 from fjord.control import arns, external, properties
 from fjord.control.errors import BadRequest, Conflict, NotFound
@@ -331,20 +332,23 @@ class ControlPlane:
             await self._recover(cluster)
 
     async def _apply_local(self, cluster: Cluster, old: dict[str, str], new: dict[str, str]) -> str:
-        """Dynamic keys live when the brokers accept IncrementalAlterConfigs for every changed
-        key; otherwise a rolling restart, one broker at a time, each waited for."""
+        """Dynamic keys (Kafka's DynamicBrokerConfig set) live through IncrementalAlterConfigs, so
+        the running brokers keep serving; static keys by a rolling restart, one broker at a time,
+        each waited for until it listens again. Returns how the revision was applied."""
         runners = self.runners.get(cluster.arn, [])
         for runner in runners:
             runner.write_properties(new)
-        try:
-            await external.alter_broker_configs(cluster, old, new)
+        changed = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
+        dynamic = {k for k in changed if k in BROKER_KEYS and BROKER_KEYS[k].dynamic}
+        if dynamic:
+            await external.alter_broker_configs(cluster, {k: v for k, v in old.items() if k in dynamic},
+                                                {k: v for k, v in new.items() if k in dynamic})
+        if not changed - dynamic:
             return "dynamic"
-        except external.NotDynamic as exc:
-            log.info("cluster %s: %s; rolling restart", cluster.name, exc)
         for runner in runners:
             await runner.stop()
             await runner.start()
-        return "rolling-restart"
+        return "dynamic+rolling-restart" if dynamic else "rolling-restart"
 
     async def _recover(self, cluster: Cluster) -> None:
         """After a failed apply, put the brokers back on the revision that was in force."""

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from fjord.fsutil import TMP_MARK, atomic_write
 from fjord.objectstore.store import (
     BucketNotFound,
     ObjectInfo,
@@ -23,7 +24,6 @@ from fjord.objectstore.store import (
     StoreAuthError,
     StoreError,
 )
-from fjord.fsutil import TMP_MARK, atomic_write
 
 _TMP_MARK = TMP_MARK
 
