@@ -10,8 +10,9 @@ retention; less for small runs) and a plain topic with the same records; then, p
   fetched from the store; remote read (warm): again, chunks now in the local chunk cache;
 - local read: the plain topic, the same way;
 - broker RSS: sampled every 50 ms during the cold remote read (peak and at its start).
-Records are 8 KB (so the Python consumer loop is not the only limit); MB/s counts record payload (key + value); both brokers, the store and the client share this
-machine's cores, so the figures are end-to-end and noisy under load.
+Records are 8 KB, so the Python consumer loop is not the only limit; MB/s counts record
+payload (key + value). Both brokers, the store and the client share this machine's cores,
+so the figures are end-to-end and noisy under load.
 
     .venv/bin/python bench/tiered_read.py [--mb 64] [--json]      # --mb 1024 for the report
 """
