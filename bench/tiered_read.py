@@ -8,8 +8,9 @@ retention; less for small runs) and a plain topic with the same records; then, p
 - upload: bytes / seconds of the segment copies the broker logs ("copied segment ...");
 - remote read (cold): a confluent-kafka consumer from offset 0 to the end, every chunk
   fetched from the store; remote read (warm): again, chunks now in the local chunk cache;
-- local read: the plain topic, the same way;
-- broker RSS: sampled every 50 ms during the cold remote read (peak and at its start).
+- local read: the plain topic, the same way (first, so the RSS it needs is known);
+- broker RSS: sampled every 50 ms before the reads, and the peaks during the local read and
+  during the cold remote read that follows it.
 Records are 8 KB, so the Python consumer loop is not the only limit; MB/s counts record
 payload (key + value). Both brokers, the store and the client share this machine's cores,
 so the figures are end-to-end and noisy under load.
@@ -145,10 +146,12 @@ def run_backend(name: str, broker: BrokerProcess, count: int) -> dict[str, float
     uploaded = sum(b for b, _ in copies)
     upload_s = sum(s for _, s in copies) or 1e-9
     remote_fraction = 1 - sum(sizes) / max(1, uploaded + sum(sizes))
-    with RssSampler(broker.proc.pid) as rss:  # type: ignore[union-attr]
+    pid = broker.proc.pid  # type: ignore[union-attr]
+    with RssSampler(pid) as local_rss:
+        local = read_all(broker.bootstrap, "plain", count)
+    with RssSampler(pid) as rss:
         cold = read_all(broker.bootstrap, "tiered", count)
     warm = read_all(broker.bootstrap, "tiered", count)
-    local = read_all(broker.bootstrap, "plain", count)
     return {
         "backend": name, "payload_mb": round(payload_mb, 1),
         "remote_fraction": round(remote_fraction, 3),
@@ -157,7 +160,8 @@ def run_backend(name: str, broker: BrokerProcess, count: int) -> dict[str, float
         "remote_warm_mb_s": round(payload_mb / warm, 1),
         "local_mb_s": round(payload_mb / local, 1),
         "remote_cold_vs_local": round(local / cold, 2),
-        "broker_rss_start_mb": round(rss.start / 1e6, 1),
+        "broker_rss_before_reads_mb": round(local_rss.start / 1e6, 1),
+        "broker_rss_peak_local_read_mb": round(local_rss.peak / 1e6, 1),
         "broker_rss_peak_remote_read_mb": round(rss.peak / 1e6, 1),
     }
 
