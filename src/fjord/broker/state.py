@@ -69,6 +69,7 @@ def validate_topic_name(name: str) -> None:
 class BrokerState:
     def __init__(self, config: BrokerConfig) -> None:
         self.config = config
+        self._inert_noted: set[str] = set()  # topics whose inert keys were logged once
         self.node_id = config.node_id
         self.started_ms = int(time.time() * 1000)
         self.metrics = BrokerCounters()  # hot-path counters, read by /metrics
@@ -135,6 +136,10 @@ class BrokerState:
         return topic_config(self.config, TOPIC_KEYS.parse(info.configs, "topic"))
 
     def log_config(self, info: TopicInfo) -> LogConfig:
+        if info.configs.get("preallocate") is not None and info.name not in self._inert_noted:
+            self._inert_noted.add(info.name)
+            log.info("topic %s: preallocate has no effect on Fjord (segment files are never "
+                     "preallocated)", info.name)
         return LogConfig.from_topic(self.topic_config(info))
 
     def partition(self, topic: str, partition: int) -> PartitionLog | None:

@@ -122,7 +122,8 @@ _BROKER_KEYS = ConfigTable(
         ConfigKey("log.message.timestamp.type", "string", "CreateTime", validator=_TIMESTAMP_TYPE),
         ConfigKey("log.message.timestamp.before.max.ms", "long", LONG_MAX),
         ConfigKey("log.message.timestamp.after.max.ms", "long", 3600000),
-        ConfigKey("log.preallocate", "boolean", False),
+        ConfigKey("log.preallocate", "boolean", False, "Inert: Fjord never preallocates "
+                  "segment files (their size is their data).", inert=True),
         ConfigKey("log.local.retention.ms", "long", -2),
         ConfigKey("log.local.retention.bytes", "long", -2),
         ConfigKey("compression.type", "string", "producer", validator=_COMPRESSION),

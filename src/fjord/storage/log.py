@@ -49,6 +49,7 @@ class LogConfig:
     retention_ms: int = 7 * 24 * 3600 * 1000  # retention.ms (-1: forever)
     retention_bytes: int = -1  # retention.bytes
     index_interval: int = 4096  # index.interval.bytes
+    index_bytes: int = 10485760  # segment.index.bytes: a segment whose index is full rolls
     flush_messages: int = LONG_MAX  # flush.messages
     flush_ms: int = LONG_MAX  # flush.ms
     max_message_bytes: int = 1048588  # max.message.bytes
@@ -76,6 +77,7 @@ class LogConfig:
             retention_ms=int(config["retention.ms"]),
             retention_bytes=int(config["retention.bytes"]),
             index_interval=int(config["index.interval.bytes"]),
+            index_bytes=int(config["segment.index.bytes"]),
             flush_messages=int(config["flush.messages"]),
             flush_ms=int(config["flush.ms"]),
             max_message_bytes=int(config["max.message.bytes"]),
@@ -316,6 +318,8 @@ class PartitionLog:
         too_big = active.size + incoming > self.config.segment_bytes
         if self.log_end_offset + max_offsets - active.base_offset > RELATIVE_LIMIT:
             too_big = True  # offsets relative to the base must still fit the index
+        if active.index_full(self.config.index_bytes):
+            too_big = True  # Kafka rolls when the .index or .timeindex reaches segment.index.bytes
         too_old = (
             active.first_batch_time >= 0
             and now_ms - active.first_batch_time >= self.config.roll_ms
