@@ -442,3 +442,8 @@ def test_topics_describe_shows_local_and_remote_offsets_and_sizes(folder: Tiered
         assert int(fields["LatestTieredOffset"]) == metadata[p].copied_upto - 1
         assert int(fields["LocalSize"]) == local_bytes(folder.data_dir, topic, p)
         assert int(fields["RemoteSize"]) == metadata[p].size > 0
+    # without the admin listener: the same offsets and local sizes over the Kafka protocol
+    plain = fjord("topics", "describe", topic, "--bootstrap-server", folder.broker.bootstrap)
+    assert plain.returncode == 0, plain.stderr
+    for line, full in zip([x for x in plain.stdout.splitlines() if "Partition:" in x], lines, strict=True):
+        assert line.strip() == full.strip().rsplit("\t", 1)[0]  # all but RemoteSize
