@@ -8,6 +8,7 @@ request are exactly what a client would send.
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 from typing import Any
 
@@ -18,8 +19,11 @@ API_VERSIONS = 18
 
 
 class RawClient:
-    def __init__(self, broker: BrokerProcess) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", broker.port), timeout=10)
+    def __init__(self, broker: BrokerProcess | int, context: ssl.SSLContext | None = None) -> None:
+        """A broker (its first listener) or a port; TLS when a context is given."""
+        port = broker if isinstance(broker, int) else broker.port
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock = context.wrap_socket(sock, server_hostname="127.0.0.1") if context else sock
         self.correlation = 0
 
     def send(self, api_key: int, version: int, body: dict[str, Any]) -> None:

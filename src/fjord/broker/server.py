@@ -239,7 +239,10 @@ class BrokerServer:
                     self._busy.discard(task)
                 if not raw:
                     self._measure(frame, connection.arrived, started, handled, host)
-                if session.close_after or self.state.stopping:
+                if session.close_after:
+                    await connection.linger(1.0)
+                    return
+                if self.state.stopping:
                     return
                 if session.mute_ms:  # a quota's throttle: read nothing more until it ends (KIP-219)
                     await connection.mute(session.mute_ms / 1000)

@@ -123,6 +123,7 @@ class ControlPlane:
             cluster.client_properties = {str(k): str(v) for k, v in
                                          (register.get("clientProperties") or {}).items()}
             cluster.connect_url = register.get("connectUrl") or None
+            cluster.admin_urls = [u for u in (register.get("adminUrls") or []) if u]
             cluster.instance_type = "external"
         else:
             if not 1 <= broker_count <= MAX_LOCAL_BROKERS:
@@ -141,17 +142,21 @@ class ControlPlane:
         self._spawn(self._boot(cluster) if cluster.kind == LOCAL else self._probe(cluster))
         return cluster
 
-    def ensure_registered(self, name: str, bootstrap: str, connect_url: str | None) -> Cluster:
+    def ensure_registered(self, name: str, bootstrap: str, connect_url: str | None,
+                          admin_url: str | None = None) -> Cluster:
         """A registered cluster of this name pointing at `bootstrap` (for `fjord up`)."""
+        admin_urls = [admin_url] if admin_url else []
         for cluster in self.store.clusters.values():
             if cluster.name == name:
                 if cluster.kind == REGISTERED:
                     cluster.bootstrap, cluster.connect_url = bootstrap, connect_url
+                    cluster.admin_urls = admin_urls
                     self.changed(cluster.arn)
                     self._spawn(self._probe(cluster))
                 return cluster
         return self.create_cluster(name, 1, "external", "external", [], None, {},
-                                   register={"bootstrapServers": bootstrap, "connectUrl": connect_url})
+                                   register={"bootstrapServers": bootstrap, "connectUrl": connect_url,
+                                             "adminUrls": admin_urls})
 
     def list_clusters(self, name_filter: str | None) -> list[Cluster]:
         items = sorted(self.store.clusters.values(), key=lambda c: c.created)
@@ -251,7 +256,11 @@ class ControlPlane:
     async def _boot(self, cluster: Cluster) -> None:
         directory = self.store.cluster_dir(cluster)
         settings = self.settings_of(cluster)
-        runners = [BrokerRunner(directory, i + 1, self.broker_host, port, self._exited)
+        if len(cluster.admin_urls) != len(cluster.ports):
+            cluster.admin_urls = [f"http://{self.broker_host}:{free_port(self.broker_host)}"
+                                  for _ in cluster.ports]
+            self.store.save()
+        runners = [BrokerRunner(directory, i + 1, self.broker_host, port, self._exited, cluster.admin_urls[i])
                    for i, port in enumerate(cluster.ports)]
         self.runners[cluster.arn] = runners
         try:

@@ -238,9 +238,10 @@ def _bytes(data: bytes, pos: int) -> tuple[bytes | None, int]:
     return data[pos : pos + length], pos + length
 
 
-def iter_records(data: bytes, pos: int = 0) -> Iterator[Record]:
-    """Decode every record of the batch at pos; CorruptBatch for anything that does not
-    decode (bytes come from clients and from disk: never another exception, never a hang)."""
+def iter_records(data: bytes | bytearray | memoryview, pos: int = 0) -> Iterator[Record]:
+    """Decode every record of the batch at pos (only that batch's bytes are copied);
+    CorruptBatch for anything that does not decode (bytes come from clients and from disk:
+    never another exception, never a hang)."""
     try:
         yield from _iter_records(data, pos)
     except CorruptBatch:
@@ -249,7 +250,7 @@ def iter_records(data: bytes, pos: int = 0) -> Iterator[Record]:
         raise CorruptBatch(f"records do not decode: {type(exc).__name__}: {exc}") from None
 
 
-def _iter_records(data: bytes, pos: int) -> Iterator[Record]:
+def _iter_records(data: bytes | bytearray | memoryview, pos: int) -> Iterator[Record]:
     header = read_header(data, pos)
     payload = decompress(header.compression, bytes(data[pos + HEADER_SIZE : pos + header.length]))
     cursor = 0

@@ -111,7 +111,9 @@ class RemoteLogManager:
         self.logs = logs
         self.topic_id = topic_id
         self.node_id = config.node_id
-        self.root = config.log_dirs[0]
+        # The remote metadata stays in whichever log dir holds it (log.dirs may be reordered).
+        self.root = next((d for d in config.log_dirs if (d / DIRECTORY).is_dir()),
+                         config.log_dirs[0])
         store, prefix = open_remote_store(config)
         self.rsm = RemoteStorageManager(store, prefix)
         cache_path = config.get("rsm.config.fetch.chunk.cache.path")
