@@ -255,3 +255,15 @@ def test_a_request_with_more_batches_than_writev_takes(tmp_path: Path) -> None:
     base, _ = plog.append(many, split_batches(many), 0)
     assert base == 0 and plog.high_watermark == 700
     assert _offsets(plog) == list(range(700))
+
+
+def test_segment_rolls_when_its_index_is_full(tmp_path: Path) -> None:
+    """segment.index.bytes: Kafka rolls a segment whose .index or .timeindex is full."""
+    config = LogConfig(index_interval=0, index_bytes=24)  # three .index entries, two .timeindex
+    plog = PartitionLog.open(tmp_path / "t-0", "t", 0, config, True)
+    for i in range(6):
+        batch = make_batch([(b"k", b"v%d" % i)], timestamp=1000 + i)
+        plog.append(batch, split_batches(batch), 1000 + i)
+    assert [s.base_offset for s in plog.segments] == [0, 2, 4]
+    assert all(s.index_path.stat().st_size <= 24 and s.time_path.stat().st_size <= 24
+               for s in plog.segments)

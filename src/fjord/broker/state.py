@@ -16,7 +16,7 @@ from typing import Any
 from kio.schema.errors import ErrorCode
 
 from fjord.broker import dynamic_configs
-from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
+from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config, validate_remote_storage
 from fjord.config.definitions import ConfigError
 from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
@@ -37,6 +37,7 @@ from fjord.storage.logdirs import (
     write_meta,
 )
 from fjord.storage.manager import LogManager, TopicLogs
+from fjord.storage.remote.manager import RemoteLogManager
 
 log = logging.getLogger("fjord.broker")
 
@@ -68,6 +69,7 @@ def validate_topic_name(name: str) -> None:
 class BrokerState:
     def __init__(self, config: BrokerConfig) -> None:
         self.config = config
+        self._inert_noted: set[str] = set()  # topics whose inert keys were logged once
         self.node_id = config.node_id
         self.started_ms = int(time.time() * 1000)
         self.metrics = BrokerCounters()  # hot-path counters, read by /metrics
@@ -103,6 +105,9 @@ class BrokerState:
         self.transactions = TransactionCoordinator(
             txn_dir, self.producer_ids, self.logs, int(config.get("transaction.max.timeout.ms")),
             self.groups, int(config.get("transactional.id.expiration.ms")))
+        self.remote: RemoteLogManager | None = None  # tiered storage (KIP-405), when enabled
+        if config.get("remote.log.storage.system.enable"):
+            self.remote = RemoteLogManager(config, self.logs, self._topic_id)
         self.loops: LoopRegistry | None = None  # the server's background loops (health)
         self.stopping = False
         self._stop_waiters: set[asyncio.Future[None]] = set()
@@ -131,10 +136,30 @@ class BrokerState:
         return topic_config(self.config, TOPIC_KEYS.parse(info.configs, "topic"))
 
     def log_config(self, info: TopicInfo) -> LogConfig:
+        if info.configs.get("preallocate") is not None and info.name not in self._inert_noted:
+            self._inert_noted.add(info.name)
+            log.info("topic %s: preallocate has no effect on Fjord (segment files are never "
+                     "preallocated)", info.name)
         return LogConfig.from_topic(self.topic_config(info))
 
     def partition(self, topic: str, partition: int) -> PartitionLog | None:
         return self.logs.get(topic, partition)
+
+    def _topic_id(self, topic: str) -> str | None:
+        info = self.metadata.topics.get(topic)
+        return info.topic_id.hex if info is not None else None
+
+    def log_start_offset(self, plog: PartitionLog) -> int:
+        """The first offset of the partition, counting the remote tier."""
+        return self.remote.log_start_offset(plog) if self.remote is not None else plog.log_start_offset
+
+    def _check_remote(self, existing: dict[str, Any], configs: dict[str, Any]) -> None:
+        effective = topic_config(self.config, TOPIC_KEYS.parse(configs, "topic"))
+        try:
+            validate_remote_storage(bool(self.config.get("remote.log.storage.system.enable")),
+                                    existing, effective)
+        except ConfigError as exc:
+            raise TopicError(ErrorCode.invalid_config, str(exc)) from None
 
     # --- topic operations ---------------------------------------------------------------
 
@@ -167,6 +192,7 @@ class BrokerState:
             TOPIC_KEYS.parse(clean, "topic")
         except ConfigError as exc:
             raise TopicError(ErrorCode.invalid_config, str(exc)) from None
+        self._check_remote({}, clean)
         problem = self.logs.can_place(name, range(partitions))
         if problem is not None:
             raise TopicError(ErrorCode.kafka_storage_error, problem)
@@ -216,6 +242,8 @@ class BrokerState:
                              "This server does not host this topic-partition.")
         self.metadata.delete_topic(name)
         self.logs.delete(name)
+        if self.remote is not None:
+            self.remote.topic_deleted(name, info.topic_id.hex, info.partitions)
         self.groups.topic_deleted(name)  # its committed offsets go too, as in Kafka
         self.metrics.forget_topic(name)
         log.info("deleted topic %s", name)
@@ -254,6 +282,7 @@ class BrokerState:
             TOPIC_KEYS.parse(configs, "topic")
         except ConfigError as exc:
             raise TopicError(ErrorCode.invalid_config, str(exc)) from None
+        self._check_remote(info.configs, configs)
         if validate_only:
             return
         info.configs = dict(configs)
@@ -262,4 +291,6 @@ class BrokerState:
 
     def close(self) -> None:
         self.logs.close()
+        if self.remote is not None:
+            self.remote.close()
         self.metadata.close()

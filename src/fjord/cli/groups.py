@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import typer
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from fjord.cli.output import BOOTSTRAP, TIMEOUT, admin_client, fail, table
+from fjord.cli.output import BOOTSTRAP, COMMAND_CONFIG, TIMEOUT, admin_client, client_settings, fail, table
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="List, describe, reset and delete consumer groups.")
@@ -99,13 +100,13 @@ def log_end_offsets(admin: AdminClient, keys: list[tuple[str, int]]) -> dict[tup
     return _list_offsets(admin, keys, OffsetSpec.latest())
 
 
-def time_lags(bootstrap: str, rows: list[Row]) -> dict[tuple[str, int], float]:
+def time_lags(settings: dict[str, Any], rows: list[Row]) -> dict[tuple[str, int], float]:
     """MSK's EstimatedTimeLag per lagging partition, read as any client can: the timestamp
     of the newest record minus that of the record at the committed offset (seconds)."""
     lagging = [r for r in rows if r.lag and r.current is not None and r.end is not None]
     if not lagging:
         return {}
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "fjord-groups-time-lag",
+    consumer = Consumer({**settings, "group.id": "fjord-groups-time-lag",
                          "enable.auto.commit": False, "enable.partition.eof": False})
 
     def stamp(topic: str, partition: int, offset: int) -> int | None:
@@ -134,10 +135,12 @@ def time_lags(bootstrap: str, rows: list[Row]) -> dict[tuple[str, int], float]:
 @app.command("list")
 def list_groups(
     bootstrap: str = BOOTSTRAP,
+    command_config: Path | None = COMMAND_CONFIG,
     state: list[str] = typer.Option([], "--state", help="Only groups in this state (repeatable)."),
 ) -> None:
     """All consumer groups with their state."""
-    admin = admin_client(bootstrap)  # keep a reference: a collected client abandons its requests
+    # keep a reference: a collected client abandons its requests
+    admin = admin_client(bootstrap, command_config)
     try:
         result = admin.list_consumer_groups(request_timeout=TIMEOUT).result()
     except KafkaException as exc:
@@ -157,9 +160,10 @@ def describe(
     group: list[str] = typer.Option([], "--group", help="Group to describe (repeatable)."),
     all_groups: bool = typer.Option(False, "--all-groups", help="Describe every group."),
     bootstrap: str = BOOTSTRAP,
+    command_config: Path | None = COMMAND_CONFIG,
 ) -> None:
     """Committed offset, log-end offset, lag, time lag and owner of every partition of a group."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     groups = list(group)
     if all_groups:
         groups = sorted(g.group_id for g in admin.list_consumer_groups(request_timeout=TIMEOUT)
@@ -172,7 +176,7 @@ def describe(
             typer.echo(f"\nConsumer group '{name}' has no active members.\n")
         else:
             typer.echo("")
-        lags = time_lags(bootstrap, rows)
+        lags = time_lags(client_settings(bootstrap, command_config), rows)
         # Kafka's columns first, in Kafka's order (scripts parse them); time lag last.
         table(("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG",
                 "CONSUMER-ID", "HOST", "CLIENT-ID", "TIME-LAG"),
@@ -225,6 +229,7 @@ def reset_offsets(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show the new offsets (the default)."),
     execute: bool = typer.Option(False, "--execute", help="Commit the new offsets."),
     bootstrap: str = BOOTSTRAP,
+    command_config: Path | None = COMMAND_CONFIG,
 ) -> None:
     """Move a group's committed offsets; refused while the group has active members."""
     chosen = [to_earliest, to_latest, to_offset is not None, to_datetime is not None, shift_by is not None]
@@ -234,7 +239,7 @@ def reset_offsets(
         fail("--dry-run and --execute exclude each other")
     if bool(topic) == all_topics:
         fail("give --topic or --all-topics")
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     description, rows = describe_group(admin, group)
     state = _state_name(description.state)
     if description.members or state not in INACTIVE:
@@ -280,9 +285,10 @@ def reset_offsets(
 def delete(
     group: list[str] = typer.Option(..., "--group", help="Group to delete (repeatable)."),
     bootstrap: str = BOOTSTRAP,
+    command_config: Path | None = COMMAND_CONFIG,
 ) -> None:
     """Delete empty groups and their committed offsets."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     futures = admin.delete_consumer_groups(list(group), request_timeout=TIMEOUT)
     failed = False
     for name, future in futures.items():

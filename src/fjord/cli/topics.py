@@ -6,6 +6,8 @@ Kafka cluster. Partitions can only grow, as in Kafka.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import (
@@ -18,7 +20,7 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 
-from fjord.cli.output import BOOTSTRAP, TIMEOUT, admin_client, fail, table
+from fjord.cli.output import BOOTSTRAP, COMMAND_CONFIG, TIMEOUT, admin_client, fail, table
 
 TOPIC_OVERRIDE = ConfigSource.DYNAMIC_TOPIC_CONFIG.value
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -46,9 +48,10 @@ def _wait(futures: dict, what: str) -> None:  # type: ignore[type-arg]
 
 @app.command("list")
 def list_topics(bootstrap: str = BOOTSTRAP,
+                command_config: Path | None = COMMAND_CONFIG,
                 internal: bool = typer.Option(False, "--include-internal")) -> None:
     """Topic names, one per line (kafka-topics.sh --list)."""
-    metadata = admin_client(bootstrap).list_topics(timeout=TIMEOUT)
+    metadata = admin_client(bootstrap, command_config).list_topics(timeout=TIMEOUT)
     for name in sorted(metadata.topics):
         if internal or not name.startswith("__"):
             typer.echo(name)
@@ -56,20 +59,22 @@ def list_topics(bootstrap: str = BOOTSTRAP,
 
 @app.command()
 def create(topic: str, bootstrap: str = BOOTSTRAP,
+           command_config: Path | None = COMMAND_CONFIG,
            partitions: int = typer.Option(-1, "--partitions", help="default: num.partitions"),
            replication: int = typer.Option(-1, "--replication-factor"),
            config: list[str] = typer.Option([], "--config", help="key=value topic config")) -> None:
     """Create a topic (kafka-topics.sh --create)."""
     new = NewTopic(topic, partitions, replication, config=_pairs(config))
-    admin = admin_client(bootstrap)  # must outlive its futures
+    admin = admin_client(bootstrap, command_config)  # must outlive its futures
     _wait(admin.create_topics([new], request_timeout=TIMEOUT), "cannot create")
     typer.echo(f"Created topic {topic}.")
 
 
 @app.command()
-def describe(topics: list[str] = typer.Argument(None), bootstrap: str = BOOTSTRAP) -> None:
+def describe(topics: list[str] = typer.Argument(None), bootstrap: str = BOOTSTRAP,
+             command_config: Path | None = COMMAND_CONFIG) -> None:
     """Partitions, leaders and non-default configs (kafka-topics.sh --describe)."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     metadata = admin.list_topics(timeout=TIMEOUT)
     names = topics or sorted(n for n in metadata.topics if not n.startswith("__"))
     for name in names:
@@ -89,20 +94,22 @@ def describe(topics: list[str] = typer.Argument(None), bootstrap: str = BOOTSTRA
 
 @app.command()
 def alter(topic: str, partitions: int = typer.Option(..., "--partitions"),
-          bootstrap: str = BOOTSTRAP) -> None:
+          bootstrap: str = BOOTSTRAP,
+          command_config: Path | None = COMMAND_CONFIG) -> None:
     """Grow a topic's partition count (kafka-topics.sh --alter)."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     _wait(admin.create_partitions([NewPartitions(topic, partitions)]), "cannot alter")
     typer.echo(f"Topic {topic} now has {partitions} partitions.")
 
 
 @app.command("config")
 def configure(topic: str, bootstrap: str = BOOTSTRAP,
+              command_config: Path | None = COMMAND_CONFIG,
               set_: list[str] = typer.Option([], "--set", help="key=value to set"),
               delete: list[str] = typer.Option([], "--delete", help="key to reset to default"),
               show_all: bool = typer.Option(False, "--all", help="show defaults too")) -> None:
     """Show or change topic configs (kafka-configs.sh --entity-type topics)."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     if set_ or delete:
         entries = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
                    for k, v in _pairs(set_).items()]
@@ -123,8 +130,9 @@ def configure(topic: str, bootstrap: str = BOOTSTRAP,
 
 
 @app.command()
-def delete(topic: str, bootstrap: str = BOOTSTRAP) -> None:
+def delete(topic: str, bootstrap: str = BOOTSTRAP,
+           command_config: Path | None = COMMAND_CONFIG) -> None:
     """Delete a topic and its data (kafka-topics.sh --delete)."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     _wait(admin.delete_topics([topic], request_timeout=TIMEOUT), "cannot delete")
     typer.echo(f"Deleted topic {topic}.")

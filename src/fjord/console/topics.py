@@ -33,6 +33,11 @@ def kafka_message(exc: BaseException) -> str:
     return str(exc)
 
 
+# Message counts on the topic list cost a ListOffsets entry per partition: past this many
+# partitions on one page the list shows names and partition counts only (the topic page counts).
+COUNT_BUDGET = 1000
+
+
 @dataclass
 class PartitionRow:
     partition: int
@@ -52,7 +57,7 @@ class TopicRow:
     name: str
     partitions: int
     internal: bool
-    messages: int = 0
+    messages: int | None = None
     rows: list[PartitionRow] = field(default_factory=list)
 
 
@@ -80,11 +85,15 @@ def list_topics(admin: AdminClient, query: str, page: int, internal: bool = Fals
     rows = [
         TopicRow(name, len(metadata.topics[name].partitions), name.startswith("__")) for name in result.items
     ]
-    marks = watermarks(
-        admin, [TopicPartition(r.name, p) for r in rows for p in metadata.topics[r.name].partitions]
-    )
-    for row in rows:
-        row.messages = sum(max(0, hi - lo) for (t, _), (lo, hi) in marks.items() if t == row.name)
+    if sum(r.partitions for r in rows) <= COUNT_BUDGET:
+        marks = watermarks(
+            admin, [TopicPartition(r.name, p) for r in rows for p in metadata.topics[r.name].partitions]
+        )
+        counts: dict[str, int] = {}
+        for (topic, _), (low, high) in marks.items():
+            counts[topic] = counts.get(topic, 0) + max(0, high - low)
+        for row in rows:
+            row.messages = counts.get(row.name, 0)
     return Page(rows, result.number, result.size, result.total)
 
 

@@ -30,7 +30,8 @@ def parse_listener(listener: str) -> tuple[str, int]:
 
 
 def build_app(data_dir: Path, host: str, token: str | None, console: bool = True,
-              max_brokers: int = 30, register: list[tuple[str, str, str | None]] | None = None) -> FastAPI:
+              max_brokers: int = 30,
+              register: list[tuple[str, str, str | None, str | None]] | None = None) -> FastAPI:
     if not is_loopback(host) and not token:
         raise ListenerError(f"the control plane on {host} (not loopback) needs --token or "
                             "FJORD_CONTROL_TOKEN: anyone who reaches it could change clusters")
@@ -39,8 +40,8 @@ def build_app(data_dir: Path, host: str, token: str | None, console: bool = True
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await plane.start()
-        for name, bootstrap, connect_url in register or []:
-            plane.ensure_registered(name, bootstrap, connect_url)
+        for name, bootstrap, connect_url, admin_url in register or []:
+            plane.ensure_registered(name, bootstrap, connect_url, admin_url)
         try:
             yield
         finally:
@@ -60,7 +61,8 @@ def build_app(data_dir: Path, host: str, token: str | None, console: bool = True
 
 
 def serve(listener: str, data_dir: Path, token: str | None, console: bool = True,
-          max_brokers: int = 30, register: list[tuple[str, str, str | None]] | None = None) -> None:
+          max_brokers: int = 30,
+          register: list[tuple[str, str, str | None, str | None]] | None = None) -> None:
     import uvicorn
 
     host, port = parse_listener(listener)

@@ -49,6 +49,7 @@ class LogConfig:
     retention_ms: int = 7 * 24 * 3600 * 1000  # retention.ms (-1: forever)
     retention_bytes: int = -1  # retention.bytes
     index_interval: int = 4096  # index.interval.bytes
+    index_bytes: int = 10485760  # segment.index.bytes: a segment whose index is full rolls
     flush_messages: int = LONG_MAX  # flush.messages
     flush_ms: int = LONG_MAX  # flush.ms
     max_message_bytes: int = 1048588  # max.message.bytes
@@ -62,6 +63,10 @@ class LogConfig:
     timestamp_before_max_ms: int = LONG_MAX  # message.timestamp.before.max.ms
     timestamp_after_max_ms: int = LONG_MAX  # message.timestamp.after.max.ms
     compression: str = "producer"  # compression.type
+    remote_storage: bool = False  # remote.storage.enable
+    remote_copy_disable: bool = False  # remote.log.copy.disable
+    local_retention_ms: int = -2  # local.retention.ms (-2: retention.ms)
+    local_retention_bytes: int = -2  # local.retention.bytes (-2: retention.bytes)
 
     @classmethod
     def from_topic(cls, config: dict[str, Any]) -> LogConfig:
@@ -72,6 +77,7 @@ class LogConfig:
             retention_ms=int(config["retention.ms"]),
             retention_bytes=int(config["retention.bytes"]),
             index_interval=int(config["index.interval.bytes"]),
+            index_bytes=int(config["segment.index.bytes"]),
             flush_messages=int(config["flush.messages"]),
             flush_ms=int(config["flush.ms"]),
             max_message_bytes=int(config["max.message.bytes"]),
@@ -85,6 +91,10 @@ class LogConfig:
             timestamp_before_max_ms=int(config["message.timestamp.before.max.ms"]),
             timestamp_after_max_ms=int(config["message.timestamp.after.max.ms"]),
             compression=str(config["compression.type"]),
+            remote_storage=bool(config["remote.storage.enable"]),
+            remote_copy_disable=bool(config["remote.log.copy.disable"]),
+            local_retention_ms=int(config["local.retention.ms"]),
+            local_retention_bytes=int(config["local.retention.bytes"]),
         )
 
     @property
@@ -94,6 +104,21 @@ class LogConfig:
         if self.compact:
             return min(self.segment_ms, self.max_compaction_lag_ms)
         return self.segment_ms
+
+    @property
+    def tiered(self) -> bool:
+        """Segments go on being copied to the remote tier (KIP-950: copying can be stopped
+        while the remote data stays readable)."""
+        return self.remote_storage and not self.remote_copy_disable
+
+    def local_retention(self) -> tuple[int, int]:
+        """(ms, bytes) the local log keeps: local.retention.* on a tiered topic (-2 meaning
+        retention.*), retention.* otherwise."""
+        if not self.tiered:
+            return self.retention_ms, self.retention_bytes
+        ms = self.retention_ms if self.local_retention_ms == -2 else self.local_retention_ms
+        size = self.retention_bytes if self.local_retention_bytes == -2 else self.local_retention_bytes
+        return ms, size
 
 
 class OffsetOutOfRange(Exception):
@@ -119,6 +144,9 @@ class PartitionLog:
         self.unflushed = 0
         self.last_flush = time.monotonic()
         self.cleaned_upto = 0  # offsets below this were compacted in this process's lifetime
+        # Offsets below this are safely in the remote tier (set by the remote log manager);
+        # a tiered topic's retention never deletes a local segment reaching past it.
+        self.remote_upto = 0
         # Kafka's recovery point: every offset below it is fsynced, so an unclean start
         # need not CRC-scan the segments that end below it.
         self.recovery_point = 0
@@ -290,6 +318,8 @@ class PartitionLog:
         too_big = active.size + incoming > self.config.segment_bytes
         if self.log_end_offset + max_offsets - active.base_offset > RELATIVE_LIMIT:
             too_big = True  # offsets relative to the base must still fit the index
+        if active.index_full(self.config.index_bytes):
+            too_big = True  # Kafka rolls when the .index or .timeindex reaches segment.index.bytes
         too_old = (
             active.first_batch_time >= 0
             and now_ms - active.first_batch_time >= self.config.roll_ms
@@ -443,7 +473,8 @@ class PartitionLog:
         if not self.config.delete:
             return 0
         deleted = 0
-        retention_ms = self.config.retention_ms
+        retention_ms, retention_bytes = self.config.local_retention()
+        upto = self.remote_upto if self.config.tiered else LONG_MAX
         if retention_ms >= 0:
             while self.segments and self.segments[0].size > 0:
                 first = self.segments[0]
@@ -453,12 +484,15 @@ class PartitionLog:
                     self.roll()  # Kafka rolls the active segment when it expires whole
                     if len(self.segments) == 1:
                         break
+                if first.next_offset > upto:
+                    break  # not yet safely remote: kept past local retention
                 self._delete_first()
                 deleted += 1
-        retention_bytes = self.config.retention_bytes
         if retention_bytes >= 0:
             total = self.size
             while len(self.segments) > 1 and total - self.segments[0].size >= retention_bytes:
+                if self.segments[0].next_offset > upto:
+                    break
                 total -= self.segments[0].size
                 self._delete_first()
                 deleted += 1

@@ -254,6 +254,11 @@ class Segment:
         except OSError:
             self._index_broken = True  # rebuilt again at the next start
 
+    def index_full(self, max_bytes: int) -> bool:
+        """Whether another entry would take the .index or .timeindex past max_bytes."""
+        return (len(self.index_offsets) + 1) * _INDEX_ENTRY.size > max_bytes or \
+            (len(self.time_stamps) + 1) * _TIME_ENTRY.size > max_bytes
+
     # --- reading ------------------------------------------------------------------------
 
     def position_of(self, offset: int) -> int:
