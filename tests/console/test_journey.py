@@ -155,6 +155,28 @@ def test_console_journey(stack: dict[str, Any], tmp_path: Path) -> None:
         assert len(found) == 1 and "order-42" in found[0]
         assert search(journey, jsonpath="$[?(@.amount > 1000)]") == []
         journey.shot("found-by-jsonpath")
+        search(journey, jsonpath="$[?(@.customer.tier == 'gold')]")
+
+        def export(label: str) -> Any:
+            href = page.locator(f"a:text('{label}')").get_attribute("href") or ""
+            return page.request.get(stack["control"].url + href)
+        exported = export("Export JSON")
+        assert [r["key"] for r in exported.json()] == ["order-42"]
+        assert exported.json()[0]["headers"] == [{"key": "trace-id", "value": "abc-123"}]
+        csv_export = export("Export CSV")
+        assert csv_export.text().splitlines()[0] == "partition,offset,timestamp,key,value,headers"
+
+        # Live tail: a record produced now appears without a reload.
+        search(journey)
+        page.click("#tail-toggle")
+        page.wait_for_selector("#tail-toggle:text('Stop tail')")
+        time.sleep(1.5)  # the tail's consumer is assigned at the end of each partition
+        producer = Producer({"bootstrap.servers": stack["broker"].bootstrap})
+        producer.produce("orders", key=b"tailed", value=b"fresh off the wire")
+        assert producer.flush(30) == 0
+        page.wait_for_selector("#messages tr.live td.value pre:text('fresh off the wire')")
+        journey.shot("live-tail")
+        page.click("#tail-toggle")
 
         # Markup in a value is text: no element is created and no script runs.
         found = search(journey, key="plain")

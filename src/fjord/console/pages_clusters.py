@@ -90,7 +90,7 @@ def router(console: Console) -> APIRouter:
         error = None
         if cluster.state in ("ACTIVE", "UPDATING", "HEALING"):
             try:
-                brokers = topics.brokers(clients.admin)
+                brokers = topics.brokers(clients)
             except Exception as exc:
                 error = f"cannot reach the cluster: {topics.kafka_message(exc)}"
         operations = plane.operations_of(cluster.arn)[:20]

@@ -18,7 +18,7 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 
-from fjord.console.clients import TIMEOUT
+from fjord.console.clients import TIMEOUT, ClusterClients
 from fjord.console.paging import Page, matches, paginate
 
 
@@ -76,8 +76,9 @@ def watermarks(
     return {key: (low, high) for key, (low, high) in out.items()}
 
 
-def list_topics(admin: AdminClient, query: str, page: int, internal: bool = False) -> Page[TopicRow]:
-    metadata = admin.list_topics(timeout=TIMEOUT)
+def list_topics(clients: ClusterClients, query: str, page: int, internal: bool = False) -> Page[TopicRow]:
+    admin = clients.admin
+    metadata = clients.metadata()
     names = sorted(
         name for name in metadata.topics if matches(name, query) and (internal or not name.startswith("__"))
     )
@@ -168,8 +169,8 @@ def alter_config(admin: AdminClient, name: str, key: str, value: str | None) -> 
         raise ConsoleError(kafka_message(exc)) from None
 
 
-def brokers(admin: AdminClient) -> list[dict[str, Any]]:
-    metadata = admin.list_topics(timeout=TIMEOUT)
+def brokers(clients: ClusterClients) -> list[dict[str, Any]]:
+    metadata = clients.metadata()
     leaders: dict[int, int] = {}
     for topic in metadata.topics.values():
         for part in topic.partitions.values():

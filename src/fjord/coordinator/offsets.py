@@ -213,7 +213,7 @@ def iter_log(plog: PartitionLog) -> Iterator[tuple[bytes, bytes | None]]:
             if header.length < HEADER_SIZE or pos + header.length > len(data):
                 break
             if not header.is_control:
-                for record in iter_records(bytes(data), pos):
+                for record in iter_records(data, pos):  # copies this batch, not the chunk
                     if record.offset >= offset and record.key is not None:
                         yield record.key, record.value
             offset = header.last_offset + 1

@@ -236,8 +236,8 @@ def _bytes(data: bytes, pos: int) -> tuple[bytes | None, int]:
     return data[pos : pos + length], pos + length
 
 
-def iter_records(data: bytes, pos: int = 0) -> Iterator[Record]:
-    """Decode every record of the batch at pos."""
+def iter_records(data: bytes | bytearray | memoryview, pos: int = 0) -> Iterator[Record]:
+    """Decode every record of the batch at pos (only that batch's bytes are copied)."""
     header = read_header(data, pos)
     payload = decompress(header.compression, bytes(data[pos + HEADER_SIZE : pos + header.length]))
     cursor = 0
