@@ -33,6 +33,7 @@ from kio.schema.errors import ErrorCode
 from fjord.objectstore.local import LocalStore
 from fjord.objectstore.s3 import S3Options, S3Store
 from fjord.objectstore.store import ObjectStore
+from fjord.protocol.records import read_header
 from fjord.storage.remote.metadata import PartitionMetadata
 from tests.backup.support import fjord
 from tests.storage.remote.support import (
@@ -42,6 +43,7 @@ from tests.storage.remote.support import (
     LATEST_TIERED,
     create_tiered_topic,
     end_offsets,
+    list_offsets,
     local_bytes,
     produce,
     produce_transactions,
@@ -181,8 +183,6 @@ def check_coverage(tiered: Tiered, topic: str, partitions: int) -> None:
 
 
 def raw_list_offsets(broker: BrokerProcess, topic: str, partitions: int, spec: int) -> dict[int, int]:
-    from tests.storage.remote.support import list_offsets
-
     answers = list_offsets(broker, topic, partitions, spec)
     assert all(code == 0 for code, _ in answers.values()), answers
     return {p: offset for p, (_code, offset) in answers.items()}
@@ -211,8 +211,7 @@ def test_remote_tier_serves_every_client_identically(request: pytest.FixtureRequ
         assert local[p] == list_local_start(tiered, topic, p) > 0
         assert tiered_upto[p] == metadata[p].copied_upto - 1 >= local[p] - 1
         assert latest[p] == ends[p]
-    # below v8 / v9 the special specs are not Kafka's: EARLIEST stays the remote start
-    from tests.storage.remote.support import list_offsets
+    # an older client's EARLIEST is the remote start too
     assert list_offsets(tiered.broker, topic, partitions, EARLIEST, version=7)[0] == (0, 0)
 
     check_objects_match_metadata(tiered, topic)
@@ -245,11 +244,22 @@ def test_fetch_many_remote_partitions_and_storage_errors(folder: Tiered) -> None
     KAFKA_STORAGE_ERROR for its partition only and is never served; so does a missing one."""
     topic, partitions = "many", 4
     create_tiered_topic(folder.broker.bootstrap, topic, partitions, 256 * 1024, 256 * 1024)
-    produce(folder.broker.bootstrap, topic, partitions, 4)
+    produce(folder.broker.bootstrap, topic, partitions, 6)
     wait_tiered(folder, topic, partitions, 600 * 1024)
     answer = fetch(folder.broker, topic, dict.fromkeys(range(partitions), 0))
     for p in range(partitions):
         assert answer[p][0] == 0 and len(answer[p][1]) > 0
+        assert read_header(answer[p][1]).base_offset == 0
+
+    # ListOffsets by timestamp answers from the remote segments' time indexes
+    local_start = list_local_start(folder, topic, 0)
+    remote_segments = [m for m in folder.metadata(topic)[0].finished if m.end_offset < local_start]
+    assert len(remote_segments) >= 3  # the probe below must not read segment 1 (damaged later)
+    later = fetch(folder.broker, topic, {0: remote_segments[-1].start_offset})[0][1]
+    header = read_header(later)
+    found = list_offsets(folder.broker, topic, 1, header.max_timestamp)[0]
+    assert found[0] == 0 and found[1] <= header.last_offset < local_start
+    assert list_offsets(folder.broker, topic, 1, 0)[0] == (0, 0)
 
     # the first read cached the first segments' chunks: damage the second ones, unread so far
     metadata = folder.metadata(topic)
