@@ -124,7 +124,7 @@ def expected_rows(count: int, partitions: int, value_size: int = 1000) -> list[t
 def wait_tiered(tiered: Tiered, topic: str, partitions: int, local_limit: int,
                 timeout: float = 180) -> None:
     """Until every partition's local log is within `local_limit` bytes and the remote tier
-    holds everything below the local start."""
+    holds every rolled segment (so nothing changes any more while the test looks)."""
     def settled() -> bool:
         metadata = tiered.metadata(topic)
         for p in range(partitions):
@@ -132,11 +132,16 @@ def wait_tiered(tiered: Tiered, topic: str, partitions: int, local_limit: int,
             local = list_local_start(tiered, topic, p)
             if pm is None or not pm.finished or local_bytes(tiered.data_dir, topic, p) > local_limit:
                 return False
-            if pm.copied_upto < local:
-                return False
+            if pm.copied_upto < local or pm.copied_upto < list_active_base(tiered, topic, p):
+                return False  # every rolled segment is remote: nothing moves any more
         return True
 
     wait_until(settled, timeout, 0.5, f"{topic} to be tiered")
+
+
+def list_active_base(tiered: Tiered, topic: str, partition: int) -> int:
+    bases = sorted(int(p.stem) for p in (tiered.data_dir / f"{topic}-{partition}").glob("*.log"))
+    return bases[-1] if bases else 0
 
 
 def list_local_start(tiered: Tiered, topic: str, partition: int) -> int:
