@@ -153,6 +153,22 @@ class BrokerState:
         """The first offset of the partition, counting the remote tier."""
         return self.remote.log_start_offset(plog) if self.remote is not None else plog.log_start_offset
 
+    def partition_storage(self, plog: PartitionLog) -> dict[str, Any]:
+        """Where a partition's data is: offsets and bytes, local and remote."""
+        remote = self.remote
+        pm = remote.partition(plog.topic, plog.partition) if remote is not None else None
+        return {
+            "partition": plog.partition,
+            "log_start_offset": self.log_start_offset(plog),
+            "local_log_start_offset": plog.log_start_offset,
+            "latest_tiered_offset": remote.latest_tiered(plog) if remote is not None else -1,
+            "high_watermark": plog.high_watermark,
+            "local_size": plog.size,
+            "local_segments": len(plog.segments),
+            "remote_size": pm.size if pm is not None else 0,
+            "remote_segments": len(pm.finished) if pm is not None else 0,
+        }
+
     def _check_remote(self, existing: dict[str, Any], configs: dict[str, Any]) -> None:
         effective = topic_config(self.config, TOPIC_KEYS.parse(configs, "topic"))
         try:
