@@ -153,6 +153,22 @@ class BrokerState:
         """The first offset of the partition, counting the remote tier."""
         return self.remote.log_start_offset(plog) if self.remote is not None else plog.log_start_offset
 
+    def partition_storage(self, plog: PartitionLog) -> dict[str, Any]:
+        """Where a partition's data is: offsets and bytes, local and remote."""
+        remote = self.remote
+        pm = remote.partition(plog.topic, plog.partition) if remote is not None else None
+        return {
+            "partition": plog.partition,
+            "log_start_offset": self.log_start_offset(plog),
+            "local_log_start_offset": plog.log_start_offset,
+            "latest_tiered_offset": remote.latest_tiered(plog) if remote is not None else -1,
+            "high_watermark": plog.high_watermark,
+            "local_size": plog.size,
+            "local_segments": len(plog.segments),
+            "remote_size": pm.size if pm is not None else 0,
+            "remote_segments": len(pm.finished) if pm is not None else 0,
+        }
+
     def _check_remote(self, existing: dict[str, Any], configs: dict[str, Any]) -> None:
         effective = topic_config(self.config, TOPIC_KEYS.parse(configs, "topic"))
         try:
@@ -203,7 +219,7 @@ class BrokerState:
             if self._pending_logs is not None:
                 self._pending_logs.append(info)
             else:
-                self.logs.create(name, range(partitions), self.log_config(info), info.topic_id)
+                self._create_logs(info)
         except OSError as exc:
             log.error("cannot create topic %s: %s", name, exc)
             raise TopicError(ErrorCode.kafka_storage_error, f"Cannot create topic: {exc}") from None
@@ -211,21 +227,38 @@ class BrokerState:
         return info
 
     @contextlib.contextmanager
-    def topic_batch(self) -> Iterator[None]:
+    def topic_batch(self) -> Iterator[dict[str, str]]:
         """Topics created inside share the metadata fsyncs; their logs are created after
-        the metadata is durable, so a crash never leaves directories of an unknown topic."""
+        the metadata is durable, so a crash never leaves directories of an unknown topic.
+        The yielded dict is filled on exit with the topics whose logs could not be created
+        (name -> reason): those were rolled back."""
+        failed: dict[str, str] = {}
         if self._pending_logs is not None:
-            yield
+            yield failed
             return
         self._pending_logs = []
         try:
             with self.metadata.batch():
-                yield
+                yield failed
         finally:
             pending, self._pending_logs = self._pending_logs, None
             for info in pending:
-                self.logs.create(info.name, range(info.partitions), self.log_config(info),
-                                 info.topic_id)
+                try:
+                    self._create_logs(info)
+                except OSError as exc:
+                    failed[info.name] = f"Cannot create topic: {exc}"
+
+    def _create_logs(self, info: TopicInfo) -> None:
+        """Create a new topic's logs; if that fails, the topic is deleted again (through the
+        -delete rename), so metadata and directories never disagree."""
+        try:
+            self.logs.create(info.name, range(info.partitions), self.log_config(info),
+                             info.topic_id)
+        except OSError as exc:
+            log.error("cannot create the logs of topic %s: %s; rolling it back", info.name, exc)
+            self.metadata.delete_topic(info.name)
+            self.logs.delete(info.name)
+            raise
 
     def auto_create(self, name: str) -> TopicInfo | None:
         """Create on first use if auto.create.topics.enable; None when not allowed."""
@@ -267,8 +300,12 @@ class BrokerState:
             return
         old = info.partitions
         info.partitions = count
+        try:
+            self.logs.create(name, range(old, count), self.log_config(info), info.topic_id)
+        except OSError as exc:
+            info.partitions = old  # metadata and directories must agree
+            raise TopicError(ErrorCode.kafka_storage_error, f"Cannot add partitions: {exc}") from None
         self.metadata.update_topic(info)
-        self.logs.create(name, range(old, count), self.log_config(info), info.topic_id)
 
     def set_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool) -> None:
         info = self.metadata.topics.get(name)

@@ -254,12 +254,14 @@ class DistributedHerder(Herder):
         self.status_store = KafkaStatusStore(self, config.get_str("status.storage.topic"))
         self.config_store.on_change = self.request_reconcile
         self.config_store.on_restart = self._queue_restart
+        from fjord.connect import clients
         from fjord.connect.group_member import GroupMember
         self.member = GroupMember(
             config.bootstrap_servers, config.group_id,
             config.get_int("session.timeout.ms"), config.get_int("rebalance.timeout.ms"),
             config.get_int("heartbeat.interval.ms"), self._metadata, self._assign,
-            self._on_assigned, self._on_revoked)
+            self._on_assigned, self._on_revoked,
+            clients.translate(config.client_config("admin")))
         self.url = config.advertised_url()
 
     def _client_config(self, kind: str) -> dict[str, Any]:

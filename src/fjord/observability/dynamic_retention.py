@@ -56,6 +56,7 @@ def shrink_retention(state: BrokerState, usage: DiskUsage) -> str | None:
         for (name, _partition), plog in list(state.logs.logs.items()):
             if name == topic:
                 deleted += plog.apply_retention(now)
+                plog.delete_due_files(float("inf"))  # the disk is full: no file.delete.delay.ms
         if deleted:
             state.logs.checkpoint_starts()
         log.warning("dynamic retention: log dir %s is %.1f %% used; retention.ms of topic %s "

@@ -182,6 +182,8 @@ def _snappy(payload: bytes) -> bytes:
         pos = 16
         while pos < len(payload):
             (size,) = struct.unpack_from(">i", payload, pos)
+            if size < 0 or pos + 4 + size > len(payload):  # never loop on a bad block length
+                raise CorruptBatch(f"snappy block of {size} bytes does not fit the batch")
             pos += 4
             out += bytes(cramjam.snappy.decompress_raw(payload[pos : pos + size]))
             pos += size
@@ -236,8 +238,19 @@ def _bytes(data: bytes, pos: int) -> tuple[bytes | None, int]:
     return data[pos : pos + length], pos + length
 
 
-def iter_records(data: bytes, pos: int = 0) -> Iterator[Record]:
-    """Decode every record of the batch at pos."""
+def iter_records(data: bytes | bytearray | memoryview, pos: int = 0) -> Iterator[Record]:
+    """Decode every record of the batch at pos (only that batch's bytes are copied);
+    CorruptBatch for anything that does not decode (bytes come from clients and from disk:
+    never another exception, never a hang)."""
+    try:
+        yield from _iter_records(data, pos)
+    except CorruptBatch:
+        raise
+    except Exception as exc:  # truncated varints, bad codecs, invalid UTF-8 header keys, ...
+        raise CorruptBatch(f"records do not decode: {type(exc).__name__}: {exc}") from None
+
+
+def _iter_records(data: bytes | bytearray | memoryview, pos: int) -> Iterator[Record]:
     header = read_header(data, pos)
     payload = decompress(header.compression, bytes(data[pos + HEADER_SIZE : pos + header.length]))
     cursor = 0

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fjord.fsutil import fsync_dir
 from fjord.protocol.records import (
     LOG_OVERHEAD,
     BatchHeader,
@@ -63,6 +64,7 @@ class LogConfig:
     timestamp_before_max_ms: int = LONG_MAX  # message.timestamp.before.max.ms
     timestamp_after_max_ms: int = LONG_MAX  # message.timestamp.after.max.ms
     compression: str = "producer"  # compression.type
+    file_delete_delay_ms: int = 60000  # file.delete.delay.ms: deleted segments linger this long
     remote_storage: bool = False  # remote.storage.enable
     remote_copy_disable: bool = False  # remote.log.copy.disable
     local_retention_ms: int = -2  # local.retention.ms (-2: retention.ms)
@@ -91,6 +93,7 @@ class LogConfig:
             timestamp_before_max_ms=int(config["message.timestamp.before.max.ms"]),
             timestamp_after_max_ms=int(config["message.timestamp.after.max.ms"]),
             compression=str(config["compression.type"]),
+            file_delete_delay_ms=int(config["file.delete.delay.ms"]),
             remote_storage=bool(config["remote.storage.enable"]),
             remote_copy_disable=bool(config["remote.log.copy.disable"]),
             local_retention_ms=int(config["local.retention.ms"]),
@@ -151,6 +154,13 @@ class PartitionLog:
         # need not CRC-scan the segments that end below it.
         self.recovery_point = 0
         self.pending_syncs: dict[asyncio.Future[None], int] = {}  # rolled segment fsyncs -> base
+        # Whether the directory's entries (segment files) are known durable: the first
+        # flush after a segment file was created fsyncs the directory too.
+        self.dir_durable = False
+        self._snapshot_at = 0  # the offset the producer-state snapshot on disk is valid to
+        # Segments deleted by retention or DeleteRecords, renamed `*.deleted` and removed
+        # after file.delete.delay.ms (Kafka's way: a reader that still has one open is safe).
+        self.doomed_files: list[tuple[float, Path]] = []
         self._waiters: set[asyncio.Future[None]] = set()
 
     # --- opening and recovery -----------------------------------------------------------
@@ -178,9 +188,19 @@ class PartitionLog:
                     log.warning("recovered %s-%d: cut %d bytes of torn tail from segment %d",
                                 topic, partition, truncated, segment.base_offset)
         plog.log_start_offset = max(log_start_offset, plog.segments[0].base_offset)
+        due = time.monotonic() + config.file_delete_delay_ms / 1000
+        plog.doomed_files = [(due, path) for path in directory.glob("*.deleted")]
         plog.recovery_point = plog.log_end_offset if clean else min(recovery_point,
                                                                    plog.log_end_offset)
         plog._rebuild_producers()
+        return plog
+
+    @classmethod
+    def create(cls, directory: Path, topic: str, partition: int, config: LogConfig) -> PartitionLog:
+        """A brand-new partition in an existing empty directory: nothing to scan or load,
+        and the index files appear with the first index entry."""
+        plog = cls(directory, topic, partition, config)
+        plog.segments.append(Segment(directory, 0, config.index_interval))
         return plog
 
     def _rebuild_producers(self) -> None:
@@ -189,6 +209,7 @@ class PartitionLog:
         if valid_to > self.log_end_offset:
             self.producers = ProducerStateTable()
             valid_to = 0
+        self._snapshot_at = valid_to
         for segment in self.segments:
             if segment.next_offset <= valid_to:
                 continue
@@ -297,8 +318,13 @@ class PartitionLog:
         self.unflushed -= pending
         self.last_flush = time.monotonic()
 
+        directory = None if self.dir_durable else self.directory
+
         def flush() -> None:
             sync()
+            if directory is not None:
+                fsync_dir(directory)
+                self.dir_durable = True
             self._flushed_to(upto)
 
         return flush
@@ -346,6 +372,7 @@ class PartitionLog:
             future.add_done_callback(functools.partial(self._roll_synced, end=active.next_offset))
         self._snapshot(active.next_offset)
         self.segments.append(Segment(self.directory, active.next_offset, self.config.index_interval))
+        self.dir_durable = False  # a new segment file: the next flush fsyncs the directory
         self.segments[-1].next_offset = active.next_offset
 
     def _roll_synced(self, future: asyncio.Future[None], *, end: int) -> None:
@@ -362,8 +389,11 @@ class PartitionLog:
 
     def _snapshot(self, offset: int) -> None:
         """Producer state is derived from the log; a failed snapshot only costs a longer scan."""
+        if offset == self._snapshot_at:
+            return  # nothing new since the snapshot on disk (most partitions at shutdown)
         try:
             self.producers.save(self.directory / SNAPSHOT, offset)
+            self._snapshot_at = offset
         except OSError as exc:
             log.warning("cannot save producer state of %s-%d: %s", self.topic, self.partition, exc)
 
@@ -466,7 +496,7 @@ class PartitionLog:
 
     def _drop_below(self, offset: int) -> None:
         while len(self.segments) > 1 and self.segments[1].base_offset <= offset:
-            self.segments.pop(0).delete()
+            self._retire(self.segments.pop(0))
 
     def apply_retention(self, now_ms: int) -> int:
         """Delete segments past retention.ms / retention.bytes. Returns segments deleted."""
@@ -498,9 +528,27 @@ class PartitionLog:
                 deleted += 1
         return deleted
 
+    def _retire(self, segment: Segment) -> None:
+        delay = self.config.file_delete_delay_ms
+        if delay <= 0:
+            segment.delete()
+            return
+        due = time.monotonic() + delay / 1000
+        self.doomed_files += [(due, path) for path in segment.delete_later()]
+
+    def delete_due_files(self, now: float) -> int:
+        """Remove the `*.deleted` segment files whose delay has passed; returns how many."""
+        due = [path for when, path in self.doomed_files if when <= now]
+        if not due:
+            return 0
+        self.doomed_files = [(when, path) for when, path in self.doomed_files if when > now]
+        for path in due:
+            path.unlink(missing_ok=True)
+        return len(due)
+
     def _delete_first(self) -> None:
         segment = self.segments.pop(0)
-        segment.delete()
+        self._retire(segment)
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         self.producers.forget_before(self.log_start_offset)
         log.info("retention deleted segment %d of %s-%d; log start offset now %d",
@@ -509,8 +557,9 @@ class PartitionLog:
     # --- shutdown -----------------------------------------------------------------------
 
     def close(self) -> None:
-        for segment in self.segments:
-            segment.flush()
+        if self.unflushed or self.pending_syncs or self.recovery_point < self.log_end_offset:
+            for segment in self.segments:
+                segment.flush()
         self.pending_syncs.clear()
         self.recovery_point = self.log_end_offset
         self._snapshot(self.log_end_offset)

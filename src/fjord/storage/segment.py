@@ -31,7 +31,8 @@ _LAST_DELTA = struct.Struct(">i")
 
 
 IOV_LIMIT = 512
-RELATIVE_LIMIT = 2**31 - 1  # index entries hold offsets relative to the base as int32
+RELATIVE_LIMIT = 2**31 - 1
+DELETED = ".deleted"  # index entries hold offsets relative to the base as int32
 
 
 def segment_name(base_offset: int) -> str:
@@ -137,6 +138,17 @@ class Segment:
         self.close()
         for path in (self.log_path, self.index_path, self.time_path):
             path.unlink(missing_ok=True)
+
+    def delete_later(self) -> list[Path]:
+        """Close and rename the files `<name>.deleted` (Kafka's suffix); returns their paths."""
+        self.close()
+        renamed = []
+        for path in (self.log_path, self.index_path, self.time_path):
+            target = path.with_name(path.name + DELETED)
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(path, target)
+                renamed.append(target)
+        return renamed
 
     def flush(self) -> None:
         os.fsync(self.fd)
@@ -249,8 +261,11 @@ class Segment:
             for stamp, off in zip(self.time_stamps, self.time_offsets, strict=True)
         )
         try:
-            self.index_path.write_bytes(index)
-            self.time_path.write_bytes(times)
+            for path, content in ((self.index_path, index), (self.time_path, times)):
+                if content:
+                    path.write_bytes(content)
+                else:  # an empty index is no file at all: it appears with its first entry
+                    path.unlink(missing_ok=True)
         except OSError:
             self._index_broken = True  # rebuilt again at the next start
 

@@ -34,6 +34,7 @@ from fjord.objectstore.local import LocalStore
 from fjord.objectstore.s3 import S3Options, S3Store
 from fjord.objectstore.store import ObjectStore
 from fjord.storage.remote.metadata import PartitionMetadata
+from tests.backup.support import fjord
 from tests.storage.remote.support import (
     EARLIEST,
     EARLIEST_LOCAL,
@@ -78,7 +79,8 @@ class Tiered:
 
 def _folder(tmp: Path, extra: dict[str, str] | None = None) -> Tiered:
     root = tmp / "remote"
-    broker = BrokerProcess(tmp / "data", tiered_overrides(f"file://{root}/", extra)).start()
+    overrides = {"admin.listener": f"http://127.0.0.1:{free_port()}", **(extra or {})}
+    broker = BrokerProcess(tmp / "data", tiered_overrides(f"file://{root}/", overrides)).start()
     return Tiered(broker, tmp / "data", LocalStore(root), "")
 
 
@@ -419,3 +421,29 @@ def test_store_outage_keeps_local_segments_until_copied(tmp_path: Path) -> None:
     finally:
         broker.stop()
         server.stop()
+
+
+def test_topics_describe_shows_local_and_remote_offsets_and_sizes(folder: Tiered) -> None:
+    topic = "described"
+    create_tiered_topic(folder.broker.bootstrap, topic, 2, 256 * 1024, 256 * 1024)
+    produce(folder.broker.bootstrap, topic, 2, 2)
+    wait_tiered(folder, topic, 2, 600 * 1024)
+    admin_url = folder.broker.overrides["admin.listener"]
+    result = fjord("topics", "describe", topic, "--bootstrap-server", folder.broker.bootstrap,
+                   "--admin", admin_url)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if "Partition:" in line]
+    assert len(lines) == 2
+    metadata = folder.metadata(topic)
+    for p, line in enumerate(lines):
+        fields = dict(item.split(": ", 1) for item in line.strip().split("\t"))
+        assert fields["LogStartOffset"] == "0"
+        assert int(fields["LocalLogStartOffset"]) == list_local_start(folder, topic, p) > 0
+        assert int(fields["LatestTieredOffset"]) == metadata[p].copied_upto - 1
+        assert int(fields["LocalSize"]) == local_bytes(folder.data_dir, topic, p)
+        assert int(fields["RemoteSize"]) == metadata[p].size > 0
+    # without the admin listener: the same offsets and local sizes over the Kafka protocol
+    plain = fjord("topics", "describe", topic, "--bootstrap-server", folder.broker.bootstrap)
+    assert plain.returncode == 0, plain.stderr
+    for line, full in zip([x for x in plain.stdout.splitlines() if "Partition:" in x], lines, strict=True):
+        assert line.strip() == full.strip().rsplit("\t", 1)[0]  # all but RemoteSize

@@ -13,12 +13,12 @@ Entries are not trusted: the reader checks every batch's CRC, and drops a chunk 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import threading
-import uuid
 from collections import OrderedDict
 from pathlib import Path
+
+from fjord.fsutil import atomic_write
 
 
 class ChunkCache:
@@ -56,13 +56,9 @@ class ChunkCache:
         if self.capacity <= 0 or len(data) > self.capacity:
             return
         name = self.name(segment_id, chunk)
-        tmp = self.directory / f".{name}.{uuid.uuid4().hex}"
         try:
-            tmp.write_bytes(data)
-            os.replace(tmp, self.directory / name)
+            atomic_write(self.directory / name, data, sync=False)  # a cache: no fsync
         except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             return  # a full disk only costs cache hits
         evicted: list[str] = []
         with self._lock:

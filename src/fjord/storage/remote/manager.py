@@ -111,7 +111,9 @@ class RemoteLogManager:
         self.logs = logs
         self.topic_id = topic_id
         self.node_id = config.node_id
-        self.root = config.log_dirs[0]
+        # The remote metadata stays in whichever log dir holds it (log.dirs may be reordered).
+        self.root = next((d for d in config.log_dirs if (d / DIRECTORY).is_dir()),
+                         config.log_dirs[0])
         store, prefix = open_remote_store(config)
         self.rsm = RemoteStorageManager(store, prefix)
         cache_path = config.get("rsm.config.fetch.chunk.cache.path")
@@ -130,6 +132,7 @@ class RemoteLogManager:
         self.partitions: dict[tuple[str, int], PartitionMetadata] = {}
         self._backoffs: dict[tuple[str, int], _Backoff] = {}
         self.counters = RemoteCounters()
+        self._orphans_reported: set[Path] = set()
         for (topic, partition), plog in list(logs.logs.items()):
             self._attach(topic, partition, plog, only_if_present=not plog.config.remote_storage)
 
@@ -401,6 +404,13 @@ class RemoteLogManager:
             return
         for directory in sorted(base.iterdir()):
             if not (directory / DELETED_MARK).exists():
+                topic, _, topic_id = directory.name.rpartition("-")
+                if self.topic_id(topic) != topic_id and directory not in self._orphans_reported:
+                    self._orphans_reported.add(directory)
+                    log.warning("%s holds remote data of a topic this broker does not know and "
+                                "that was not marked deleted; left alone (delete the objects "
+                                "under %s%s/ and the directory by hand if it is not needed)",
+                                directory, self.rsm.prefix, directory.name)
                 continue
             for path in sorted(directory.glob("*.jsonl")):
                 topic_dir = directory.name

@@ -18,7 +18,6 @@ that segment again.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import json
 import logging
 import os
@@ -28,6 +27,8 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from fjord.fsutil import atomic_write
 
 log = logging.getLogger("fjord.storage.remote")
 
@@ -124,15 +125,7 @@ class PartitionMetadata:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lines = [json.dumps({"log_start_offset": self.log_start_offset})]
         lines += [m.to_json() for m in sorted(self.segments.values(), key=lambda m: m.start_offset)]
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, ("\n".join(lines) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
-        _fsync_dir(self.path.parent)
+        atomic_write(self.path, "\n".join(lines) + "\n")
 
     def _append(self, line: str) -> None:
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -210,21 +203,5 @@ def mark_topic_deleted(root: Path, topic: str, topic_id: str) -> Path | None:
     directory = root / DIRECTORY / f"{topic}-{topic_id}"
     if not directory.is_dir():
         return None
-    mark = directory / DELETED_MARK
-    mark.write_text(f"{int(time.time() * 1000)}\n")
-    with contextlib.suppress(OSError):
-        fd = os.open(mark, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        _fsync_dir(directory)
+    atomic_write(directory / DELETED_MARK, f"{int(time.time() * 1000)}\n")
     return directory
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -27,19 +27,23 @@ class RemoteRead:
 
 
 class _Cursor:
-    """Byte ranges of one remote segment, assembled from chunks (cached or fetched)."""
+    """Byte ranges of one remote segment, assembled from chunks (cached or fetched).
+
+    Holds only the chunk it read last: a read walks forward through a segment, and keeping
+    more would multiply the memory of every concurrent remote read by the chunk size.
+    """
 
     def __init__(self, reader: RemoteReader, meta: RemoteLogSegmentMetadata) -> None:
         self.reader = reader
         self.meta = meta
-        self.chunks: dict[int, bytes] = {}
+        self._number = -1
+        self._data = b""
 
     def _chunk(self, number: int) -> bytes:
-        data = self.chunks.get(number)
-        if data is None:
-            data = self.reader.chunk(self.meta, number)
-            self.chunks = {number: data} if len(self.chunks) > 8 else {**self.chunks, number: data}
-        return data
+        if number != self._number:
+            self._data = self.reader.chunk(self.meta, number)
+            self._number = number
+        return self._data
 
     def read(self, start: int, length: int) -> bytes:
         end = min(start + length, self.meta.segment_size)
@@ -48,10 +52,13 @@ class _Cursor:
         size = self.reader.chunk_size
         first, last = start // size, (end - 1) // size
         if first == last:
-            chunk = self._chunk(first)
-            return chunk[start - first * size:end - first * size]
-        blob = b"".join(self._chunk(n) for n in range(first, last + 1))
-        return blob[start - first * size:end - first * size]
+            base = first * size
+            return self._chunk(first)[start - base:end - base]
+        parts = []
+        for number in range(first, last + 1):
+            base = number * size
+            parts.append(self._chunk(number)[max(start, base) - base:min(end, base + size) - base])
+        return b"".join(parts)
 
 
 class RemoteReader:
