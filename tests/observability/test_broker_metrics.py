@@ -4,6 +4,8 @@ computed in the broker, and monitoring levels deciding which series exist."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,6 +134,17 @@ def test_offset_lag_and_time_lag(broker: AdminBroker) -> None:
     assert seconds is not None and 590 <= seconds <= 610, seconds
     status, body = get_json(broker.admin_url + "/v1/groups/slow")
     assert status == 200 and body["max_lag"] == 100 and 590 <= body["max_lag_seconds"] <= 610
+
+
+def test_groups_describe_shows_time_lag(broker: AdminBroker) -> None:
+    done = subprocess.run([sys.executable, "-m", "fjord.cli.main", "groups", "describe", "--group", "slow",
+                           "--bootstrap-server", broker.bootstrap], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    header, *rows = [line.split() for line in done.stdout.splitlines() if line.strip()][-2:]
+    assert header[-1] == "TIME-LAG", done.stdout
+    seconds = float(rows[0][-1].rstrip("s"))
+    assert 590 <= seconds <= 610, done.stdout
 
 
 def test_openmetrics_on_request(broker: AdminBroker) -> None:
