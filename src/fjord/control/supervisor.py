@@ -17,10 +17,23 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from fjord.fsutil import atomic_write
+
 log = logging.getLogger("fjord.control")
 
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the control plane dies, even by SIGKILL (Linux prctl), so a
+    restarted control plane finds its brokers' ports free instead of orphans holding them."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -76,9 +89,7 @@ class BrokerRunner:
         lines = ["# Written by the Fjord control plane from the cluster's configuration revision."]
         lines += [f"{key}={value}" for key, value in {**settings, **managed}.items()]
         self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = self.properties_path.with_suffix(".tmp")
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.replace(tmp, self.properties_path)
+        atomic_write(self.properties_path, "\n".join(lines) + "\n")
 
     async def start(self) -> None:
         """Spawn the broker and return once it accepts connections; raise with its log tail."""
@@ -88,7 +99,8 @@ class BrokerRunner:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "fjord.cli.main", "broker", str(self.properties_path),
                 stdout=log_file, stderr=log_file, stdin=asyncio.subprocess.DEVNULL,
-                env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True)
+                env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True,
+                preexec_fn=_die_with_parent)
         finally:
             log_file.close()
         proc = self.proc
