@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Producer
+from kio.schema.errors import ErrorCode
 
 from tests.observability.clients import consume_and_commit, produce
 from tests.observability.support import (
@@ -22,6 +24,7 @@ from tests.observability.support import (
     samples,
     value,
 )
+from tests.support.raw_client import RawClient
 
 # Names the JMX exporter's kafka-2_0_0.yml rules give Kafka's MBeans (lowercased
 # kafka_<domain>_<type>_<name>, `_total` for *PerSec meters), the Prometheus process
@@ -145,6 +148,23 @@ def test_groups_describe_shows_time_lag(broker: AdminBroker) -> None:
     assert header[-1] == "TIME-LAG", done.stdout
     seconds = float(rows[0][-1].rstrip("s"))
     assert 590 <= seconds <= 610, done.stdout
+
+
+def test_quota_sensors(broker: AdminBroker) -> None:
+    answer = RawClient(broker).call(49, 1, {"entries": [{
+        "entity": [{"entity_type": "client-id", "entity_name": "metered"}],
+        "ops": [{"key": "producer_byte_rate", "value": 100_000.0, "remove": False}]}],
+        "validate_only": False})
+    assert answer.entries[0].error_code == ErrorCode.none
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "client.id": "metered"})
+    for _ in range(30):
+        producer.produce("quota-metrics", b"x" * 10_000)
+    assert producer.flush(60) == 0
+    text = scrape(broker)
+    where = {"resource": "Produce", "client_id": "metered"}
+    assert (value(text, "kafka_server_quota_byte_rate", **where) or 0) > 0
+    assert (value(text, "kafka_server_quota_throttle_time", **where) or 0) > 0
+    promtool_check(text)
 
 
 def test_openmetrics_on_request(broker: AdminBroker) -> None:

@@ -197,6 +197,18 @@ _BROKER_KEYS = ConfigTable(
                   _percentages),
         ConfigKey("storage.alert.check.interval.ms", "long", 30000,
                   "How often log dirs' disk usage is checked.", at_least(100)),
+        ConfigKey("log.shipping.uri", "string", None,
+                  "Ship the broker's log lines to file:///dir/ or s3://bucket/prefix/ (MSK's "
+                  "BrokerLogs); off when unset."),
+        ConfigKey("log.shipping.interval.ms", "long", 60000,
+                  "How often buffered log lines are shipped as one object.", at_least(100)),
+        ConfigKey("log.shipping.s3.endpoint.url", "string", None,
+                  "S3 endpoint for log shipping (MinIO, Ceph, moto ...); AWS when unset."),
+        ConfigKey("log.shipping.s3.region", "string", "us-east-1"),
+        ConfigKey("log.shipping.s3.access.key.id", "string", None,
+                  "S3 access key; boto3's usual chain (environment, ~/.aws, roles) when unset."),
+        ConfigKey("log.shipping.s3.secret.access.key", "password", None, sensitive=True),
+        ConfigKey("log.shipping.s3.path.style.access", "boolean", True),
         ConfigKey("storage.dynamic.retention.enable", "boolean", False,
                   "Shorten the retention of the biggest topic of a log dir whose disk passes "
                   "storage.dynamic.retention.threshold.percent (CKafka's dynamic retention)."),
@@ -370,6 +382,13 @@ class BrokerConfig:
                 parse_location(str(uri))
             except InvalidLocation as exc:
                 raise ConfigError(f"Invalid value {uri!r} for configuration rsm.config.uri: "
+                                  f"{exc}") from None
+        shipping = self.get("log.shipping.uri")
+        if shipping:
+            try:
+                parse_location(str(shipping))
+            except InvalidLocation as exc:
+                raise ConfigError(f"Invalid value {shipping!r} for configuration log.shipping.uri: "
                                   f"{exc}") from None
 
     def for_listener(self, listener: str, name: str) -> Any:
