@@ -4,6 +4,7 @@ computed in the broker, and monitoring levels deciding which series exist."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from tests.observability.support import (
     samples,
     value,
 )
+from tests.support.broker import free_port
 from tests.support.raw_client import RawClient
 
 # Names the JMX exporter's kafka-2_0_0.yml rules give Kafka's MBeans (lowercased
@@ -211,3 +213,21 @@ def test_default_level_has_no_per_topic_or_partition_series(tmp_path: Path) -> N
         promtool_check(text)
     finally:
         proc.stop()
+
+
+def test_bad_admin_listener_is_one_line(tmp_path: Path) -> None:
+    def start(value: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "fjord.cli.main", "broker",
+                               "--override", f"listeners=PLAINTEXT://127.0.0.1:{free_port()}",
+                               "--override", f"log.dirs={tmp_path / 'data'}",
+                               "--override", f"admin.listener={value}"],
+                              capture_output=True, text=True, timeout=120)
+
+    bad = start("ftp://127.0.0.1:1")
+    assert bad.returncode == 2
+    assert "Invalid value 'ftp://127.0.0.1:1' for configuration admin.listener" in bad.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = start(f"http://127.0.0.1:{taken.getsockname()[1]}")
+    assert busy.returncode == 1 and "admin.listener" in busy.stderr, busy.stderr[-2000:]

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fjord.config.definitions import (
     LONG_MAX,
@@ -332,6 +333,19 @@ class Listener:
     protocol: str = "PLAINTEXT"  # its security protocol, from listener.security.protocol.map
 
 
+def parse_admin_listener(value: str) -> tuple[str, int]:
+    """admin.listener: `http://host:port` (or `host:port`) -> (host, port)."""
+    parts = urlsplit(value if "://" in value else f"http://{value}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "http" or port is None:
+        raise ConfigError(f"Invalid value {value!r} for configuration admin.listener: "
+                          "expected http://host:port")
+    return parts.hostname or "127.0.0.1", port
+
+
 def parse_listener(text: str) -> Listener:
     if "://" not in text:
         raise ConfigError(f"Invalid listener {text!r}: expected NAME://host:port")
@@ -383,6 +397,8 @@ class BrokerConfig:
             except InvalidLocation as exc:
                 raise ConfigError(f"Invalid value {uri!r} for configuration rsm.config.uri: "
                                   f"{exc}") from None
+        if self.get("admin.listener"):
+            parse_admin_listener(str(self.get("admin.listener")))
         shipping = self.get("log.shipping.uri")
         if shipping:
             try:
