@@ -213,6 +213,8 @@ def test_console_journey(stack: dict[str, Any], tmp_path: Path) -> None:
         page.wait_for_selector("h1:has-text('Connector lines-in')")
         reload_until(journey, lambda: page.locator("#connector-state").inner_text() == "RUNNING"
                      and page.locator("#tasks .state-running").count() == 1)
+        reload_until(journey, lambda: page.locator("#offsets tbody tr td code").count() >= 2)
+        assert "position" in page.inner_text("#offsets")  # FileStreamSource's own offset key
         journey.shot("connector-running")
 
         # A backup rule's runs.

@@ -120,9 +120,23 @@ def router(console: Console) -> APIRouter:
         try:
             status = client.status(name)
             config = client.config(name)
+            try:
+                offsets = client.request("GET", f"/connectors/{quote(name, safe='')}/offsets").get(
+                    "offsets", []
+                )
+            except ConnectError:
+                offsets = []  # a stopped connector's offsets only, on some workers
         except ConnectError as exc:
             return back(f"/c/{cluster_id}/connect", error=str(exc))
-        return page(request, "connector.html", cluster=cluster, name=name, status=status, config=config)
+        return page(
+            request,
+            "connector.html",
+            cluster=cluster,
+            name=name,
+            status=status,
+            config=config,
+            offsets=offsets,
+        )
 
     @r.post("/c/{cluster_id}/connector/action", response_model=None)
     async def action(request: Request, cluster_id: str) -> RedirectResponse:

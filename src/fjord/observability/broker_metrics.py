@@ -187,6 +187,29 @@ def coordinator_families(state: BrokerState) -> list[Family]:
     return result
 
 
+QUOTA_RESOURCES = {"producer_byte_rate": "Produce", "consumer_byte_rate": "Fetch"}
+
+
+def quota_families(state: BrokerState) -> list[Family]:
+    """Kafka's per-client quota sensors (`kafka.server:type=Produce|Fetch,user=,client-id=`),
+    as the exporter's quota rule names them; `client_id` rather than its camelCase `clientId`
+    so that promtool accepts the label."""
+    throttle = gauge("kafka_server_quota_throttle_time", "Last throttle time of a quota entity in ms.")
+    rate = gauge("kafka_server_quota_byte_rate", "Bytes per second of a quota entity over the window.")
+    for (kind, entity), (byte_rate, throttle_ms) in sorted(state.quotas.observed.items()):
+        resource = QUOTA_RESOURCES.get(kind)
+        if resource is None:
+            continue
+        names = dict(entity)
+        labels = [("resource", resource)]
+        if "user" in names:
+            labels.append(("user", names["user"] or ""))
+        labels.append(("client_id", names.get("client-id") or ""))
+        throttle.add(throttle_ms, tuple(labels))
+        rate.add(round(byte_rate, 3), tuple(labels))
+    return [throttle, rate]
+
+
 def storage_families(alerts: StorageAlerts) -> list[Family]:
     total = gauge("fjord_log_dir_total_bytes", "Size of the file system of a log dir.")
     free = gauge("fjord_log_dir_free_bytes", "Bytes the broker can still write in a log dir.")
@@ -221,5 +244,6 @@ def collect(state: BrokerState, connections: Callable[[], int], listener: str,
         *coordinator_families(state),
         *lag_families(groups, cluster, level),
         *storage_families(alerts),
+        *quota_families(state),
         *process_families(),
     ]

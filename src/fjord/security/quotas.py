@@ -69,6 +69,8 @@ class QuotaManager:
         self.window_size = float(config.get("quota.window.size.seconds"))
         self.window_count = int(config.get("quota.window.num"))
         self._meters: dict[tuple[str, Entity], _Meter] = {}
+        # (kind, resolved entity) -> (bytes/s over the window, last throttle ms): /metrics
+        self.observed: dict[tuple[str, Entity], tuple[float, int]] = {}
 
     @property
     def active(self) -> bool:
@@ -97,9 +99,33 @@ class QuotaManager:
             meter = self._meters[(kind, resolved)] = _Meter()
         total, elapsed = meter.record(amount, time.monotonic(), self.window_size, self.window_count)
         if limit <= 0:
-            return MAX_THROTTLE_MS
-        delay = total / limit - elapsed
-        return min(MAX_THROTTLE_MS, int(delay * 1000)) if delay > 0 else 0
+            throttle = MAX_THROTTLE_MS
+        else:
+            delay = total / limit - elapsed
+            throttle = min(MAX_THROTTLE_MS, int(delay * 1000)) if delay > 0 else 0
+        self.observed[(kind, resolved)] = (total / elapsed, throttle)
+        return throttle
+
+    def mutation(self, user: str, client: str, partitions: int) -> int:
+        """controller_mutation_rate (KIP-599): 0 when the mutation may go ahead (and it is
+        counted, possibly taking the client over its quota); else the ms the client must
+        wait, to be answered with THROTTLING_QUOTA_EXCEEDED."""
+        if not self.store.quotas:
+            return 0
+        found = self.quota_for(MUTATION, user, client)
+        if found is None:
+            return 0
+        entity, limit = found
+        resolved = tuple((t, n if n is not None else (user if t == USER else client)) for t, n in entity)
+        meter = self._meters.setdefault((MUTATION, resolved), _Meter())
+        now = time.monotonic()
+        total, elapsed = meter.record(0, now, self.window_size, self.window_count)
+        delay = total / limit - elapsed if limit > 0 else float(MAX_THROTTLE_MS)
+        if delay > 0:
+            return min(MAX_THROTTLE_MS, max(1, int(delay * 1000)))
+        meter.record(partitions, now, self.window_size, self.window_count)
+        return 0
 
     def changed(self) -> None:
         self._meters.clear()
+        self.observed.clear()
