@@ -106,6 +106,26 @@ class QuotaManager:
         self.observed[(kind, resolved)] = (total / elapsed, throttle)
         return throttle
 
+    def mutation(self, user: str, client: str, partitions: int) -> int:
+        """controller_mutation_rate (KIP-599): 0 when the mutation may go ahead (and it is
+        counted, possibly taking the client over its quota); else the ms the client must
+        wait, to be answered with THROTTLING_QUOTA_EXCEEDED."""
+        if not self.store.quotas:
+            return 0
+        found = self.quota_for(MUTATION, user, client)
+        if found is None:
+            return 0
+        entity, limit = found
+        resolved = tuple((t, n if n is not None else (user if t == USER else client)) for t, n in entity)
+        meter = self._meters.setdefault((MUTATION, resolved), _Meter())
+        now = time.monotonic()
+        total, elapsed = meter.record(0, now, self.window_size, self.window_count)
+        delay = total / limit - elapsed if limit > 0 else float(MAX_THROTTLE_MS)
+        if delay > 0:
+            return min(MAX_THROTTLE_MS, max(1, int(delay * 1000)))
+        meter.record(partitions, now, self.window_size, self.window_count)
+        return 0
+
     def changed(self) -> None:
         self._meters.clear()
         self.observed.clear()
