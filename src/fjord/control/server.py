@@ -31,7 +31,7 @@ def parse_listener(listener: str) -> tuple[str, int]:
 
 def build_app(data_dir: Path, host: str, token: str | None, console: bool = True,
               max_brokers: int = 30,
-              register: list[tuple[str, str, str | None, str | None]] | None = None) -> FastAPI:
+              register: list[tuple[str, str, str | None, str | None, str | None]] | None = None) -> FastAPI:
     if not is_loopback(host) and not token:
         raise ListenerError(f"the control plane on {host} (not loopback) needs --token or "
                             "FJORD_CONTROL_TOKEN: anyone who reaches it could change clusters")
@@ -40,8 +40,8 @@ def build_app(data_dir: Path, host: str, token: str | None, console: bool = True
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await plane.start()
-        for name, bootstrap, connect_url, admin_url in register or []:
-            plane.ensure_registered(name, bootstrap, connect_url, admin_url)
+        for name, bootstrap, connect_url, admin_url, registry_url in register or []:
+            plane.ensure_registered(name, bootstrap, connect_url, admin_url, registry_url)
         try:
             yield
         finally:
@@ -62,7 +62,7 @@ def build_app(data_dir: Path, host: str, token: str | None, console: bool = True
 
 def serve(listener: str, data_dir: Path, token: str | None, console: bool = True,
           max_brokers: int = 30,
-          register: list[tuple[str, str, str | None, str | None]] | None = None) -> None:
+          register: list[tuple[str, str, str | None, str | None, str | None]] | None = None) -> None:
     import uvicorn
 
     host, port = parse_listener(listener)
