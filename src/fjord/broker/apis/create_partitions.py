@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from kio.schema.errors import ErrorCode
+
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import topic_denied
 from fjord.broker.state import TopicError
+from fjord.security.acls import Op
 
 
 @api(37, "CreatePartitions", 0, 3)
@@ -14,6 +18,11 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     results = []
     for topic in request.topics:
         entry: dict[str, Any] = {"name": topic.name, "error_code": 0, "error_message": None}
+        if topic_denied(ctx, Op.ALTER, topic.name):
+            entry.update(error_code=ErrorCode.topic_authorization_failed,
+                         error_message="Authorization failed.")
+            results.append(entry)
+            continue
         try:
             ctx.broker.add_partitions(topic.name, topic.count, request.validate_only)
         except TopicError as exc:
