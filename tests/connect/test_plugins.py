@@ -9,7 +9,7 @@ from pathlib import Path
 
 from confluent_kafka import Consumer
 
-from fjord.connect.converters import JsonConverter, make_converter
+from fjord.connect.converters import JsonConverter
 from fjord.connect.data import (
     INT64_SCHEMA,
     OPTIONAL_STRING_SCHEMA,
@@ -17,6 +17,7 @@ from fjord.connect.data import (
     Struct,
     decimal_schema,
 )
+from fjord.connect.plugins import make_converter
 from tests.connect.support import WorkerProcess, wait_until
 from tests.support.broker import BrokerProcess
 

@@ -39,11 +39,7 @@ def chain(**config: str) -> TransformationChain:
 
 
 def run(config: dict[str, str], record: SinkRecord | SourceRecord) -> SinkRecord | SourceRecord | None:
-    current: SinkRecord | SourceRecord | None = record
-    for stage in TransformationChain.from_config(config).stages:
-        assert current is not None
-        current = stage.apply(current)
-    return current
+    return TransformationChain.from_config(config).apply(record)
 
 
 def sink(value: object, schema: object = None, key: object = None, topic: str = "orders",

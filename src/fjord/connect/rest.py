@@ -17,15 +17,31 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fjord.connect.herder import Herder, HerderError
+from fjord.connect.herder import (
+    AlreadyExistsError,
+    BadRequestError,
+    ConflictError,
+    Herder,
+    HerderError,
+    NotFoundError,
+)
 from fjord.connect.plugins import PluginNotFound
-from fjord.connect.worker_task import PAUSED, RUNNING, STOPPED
+from fjord.connect.status import TargetState
 
 log = logging.getLogger("fjord.connect.rest")
 
 KAFKA_VERSION = "4.0.0"
 COMMIT = "fjord"
 _FORWARDED_HEADER = "x-fjord-forwarded"
+
+
+# Herder errors → HTTP status codes, as Kafka's ConnectExceptionMapper answers them.
+_STATUS: tuple[tuple[type[HerderError], int], ...] = (
+    (NotFoundError, 404), (BadRequestError, 400), (AlreadyExistsError, 409), (ConflictError, 409))
+
+
+def http_status(exc: HerderError) -> int:
+    return next((status for cls, status in _STATUS if isinstance(exc, cls)), 500)
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -38,7 +54,7 @@ def create_app(herder: Herder) -> FastAPI:
 
     @app.exception_handler(HerderError)
     def _herder_error(request: Request, exc: HerderError) -> JSONResponse:
-        return error(exc.status, exc.message)
+        return error(http_status(exc), exc.message)
 
     @app.exception_handler(PluginNotFound)
     def _plugin_error(request: Request, exc: PluginNotFound) -> JSONResponse:
@@ -60,14 +76,14 @@ def create_app(herder: Herder) -> FastAPI:
 
     @app.middleware("http")
     async def forward_to_leader(request: Request, call_next: Any) -> Any:
-        leader = herder.leader_url() if hasattr(herder, "leader_url") else None
+        leader = herder.leader_url()
         if (request.method in ("POST", "PUT", "PATCH", "DELETE") and herder.mode == "distributed"
                 and request.url.path.startswith("/connectors") and not leader):
             return error(409, "Cannot complete request because of a conflicting operation (e.g. "
                          "worker rebalance)")
         if (request.method in ("POST", "PUT", "PATCH", "DELETE")
                 and request.url.path.startswith("/connectors")
-                and leader and not herder.is_leader()  # type: ignore[attr-defined]
+                and leader and not herder.is_leader()
                 and _FORWARDED_HEADER not in request.headers):
             body = await request.body()
             headers = {k: v for k, v in request.headers.items()
@@ -90,14 +106,14 @@ def create_app(herder: Herder) -> FastAPI:
     @app.get("/")
     def root() -> dict[str, Any]:
         return {"version": KAFKA_VERSION, "commit": COMMIT,
-                "kafka_cluster_id": herder.worker.cluster_id()}
+                "kafka_cluster_id": herder.cluster_id()}
 
     @app.get("/health")
     def health() -> JSONResponse:
         if not herder.started:
             return JSONResponse({"status": "starting", "message": "Worker is still starting up."},
                                 status_code=503)
-        problem = herder.worker.kafka_reachable()
+        problem = herder.kafka_reachable()
         if problem:
             return JSONResponse({"status": "unhealthy", "message": problem}, status_code=503)
         if not herder.ready():
@@ -120,7 +136,7 @@ def create_app(herder: Herder) -> FastAPI:
     @app.get("/admin/loggers/{name}")
     def logger(name: str) -> dict[str, Any]:
         if name != "root" and name not in logging.root.manager.loggerDict:
-            raise HerderError(404, f"Logger {name} not found.")
+            raise NotFoundError(f"Logger {name} not found.")
         return {"level": _logger_json(name)["level"]}
 
     @app.put("/admin/loggers/{name}")
@@ -131,7 +147,7 @@ def create_app(herder: Herder) -> FastAPI:
                   "WARN": logging.WARNING, "ERROR": logging.ERROR, "FATAL": logging.CRITICAL,
                   "OFF": logging.CRITICAL + 10}.get(level)
         if mapped is None:
-            raise HerderError(400, f"Invalid log level '{level}'.")
+            raise BadRequestError(f"Invalid log level '{level}'.")
         target = logging.getLogger(None if name == "root" else name)
         target.setLevel(mapped)
         now = int(time.time() * 1000)
@@ -159,7 +175,7 @@ def create_app(herder: Herder) -> FastAPI:
         config = {str(k): str(v) for k, v in body.items() if v is not None}
         given = config.get("connector.class")
         if given and given != plugin and not _same_plugin(herder, given, plugin):
-            raise HerderError(400, "Included connector type " + given + " does not match request "
+            raise BadRequestError("Included connector type " + given + " does not match request "
                               "type " + plugin)
         config.setdefault("connector.class", plugin)
         herder.plugins.connector_class(config["connector.class"])
@@ -191,18 +207,18 @@ def create_app(herder: Herder) -> FastAPI:
         name = body.get("name")
         config = body.get("config")
         if not isinstance(config, dict):
-            raise HerderError(400, "Connector config is missing or is not an object")
+            raise BadRequestError("Connector config is missing or is not an object")
         if not name:
             name = config.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise HerderError(400, "Connector name is null or empty")
+            raise BadRequestError("Connector name is null or empty")
         name = name.strip()
         if "name" in config and config["name"] != name:
-            raise HerderError(400, f"Connector name configuration ({config['name']}) doesn't match "
+            raise BadRequestError(f"Connector name configuration ({config['name']}) doesn't match "
                               f"connector name in the URL ({name})")
         initial = body.get("initial_state")
-        if initial is not None and str(initial).upper() not in (RUNNING, PAUSED, STOPPED):
-            raise HerderError(400, f"Invalid initial state {initial}")
+        if initial is not None and str(initial).upper() not in tuple(TargetState):
+            raise BadRequestError(f"Invalid initial state {initial}")
         _, info = herder.put_connector_config(name, config, allow_replace=False,
                                               initial_state=str(initial).upper() if initial else None)
         return JSONResponse(info, status_code=201)
@@ -260,17 +276,17 @@ def create_app(herder: Herder) -> FastAPI:
 
     @app.put("/connectors/{name}/pause")
     def pause(name: str) -> Response:
-        herder.set_target_state(name, PAUSED)
+        herder.set_target_state(name, TargetState.PAUSED)
         return Response(status_code=202)
 
     @app.put("/connectors/{name}/resume")
     def resume(name: str) -> Response:
-        herder.set_target_state(name, RUNNING)
+        herder.set_target_state(name, TargetState.RUNNING)
         return Response(status_code=202)
 
     @app.put("/connectors/{name}/stop")
     def stop(name: str) -> Response:
-        herder.set_target_state(name, STOPPED)
+        herder.set_target_state(name, TargetState.STOPPED)
         return Response(status_code=204)
 
     @app.get("/connectors/{name}/topics")
@@ -290,7 +306,7 @@ def create_app(herder: Herder) -> FastAPI:
     def alter_offsets(name: str, body: dict[str, Any] = Body(...)) -> dict[str, str]:
         items = body.get("offsets")
         if not isinstance(items, list) or not items:
-            raise HerderError(400, "Offsets must be specified and non-empty")
+            raise BadRequestError("Offsets must be specified and non-empty")
         return herder.alter_offsets(name, items)
 
     @app.delete("/connectors/{name}/offsets")

@@ -1,4 +1,4 @@
-"""Source offset storage: a file in standalone mode, a compacted topic in distributed mode.
+"""Source offset storage: memory, a file (standalone), a compacted topic (distributed).
 
 Keys and values use Kafka's layout — key `["<connector>", {partition}]`, value `{offset}` as
 schemaless JSON — so the offsets topic reads the same as one written by a Java worker.
@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from fjord.connect.storage.kafka_log import ClientConfig, KafkaLog, dump_json, load_json
 
 
 def offset_key(connector: str, partition: Mapping[str, Any]) -> str:
@@ -103,6 +105,30 @@ class MemoryOffsetStore(OffsetStore):
     def put(self, connector: str, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
         for key, value in offsets.items():
             self._apply(key, value)
+
+
+class KafkaOffsetStore(OffsetStore):
+    """`offset.storage.topic`: distributed mode's source offsets."""
+
+    def __init__(self, client_config: ClientConfig, topic: str) -> None:
+        super().__init__()
+        self.log = KafkaLog(client_config, topic, self._read)
+
+    def start(self) -> None:
+        self.log.start()
+
+    def stop(self) -> None:
+        self.log.stop()
+
+    def _read(self, key: bytes | None, value: bytes | None) -> None:
+        if key is not None:
+            self._apply(key.decode(), load_json(value))
+
+    def put(self, connector: str, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
+        for key, value in offsets.items():
+            self.log.send(key.encode(), None if value is None else dump_json(dict(value)), flush=False)
+            self._apply(key, value)
+        self.log.flush()
 
 
 class ConnectorOffsetReader:
