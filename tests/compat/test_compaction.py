@@ -5,7 +5,15 @@ from __future__ import annotations
 import time
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewTopic,
+)
+
+from tests.support.wait import wait_until
 
 
 def _read_all(bootstrap: str, topic: str) -> list[tuple[int, bytes, bytes | None]]:
@@ -55,3 +63,59 @@ def test_compacted_topic_keeps_latest_value_per_key(broker_factory) -> None:  # 
     assert offsets == sorted(set(offsets))
     assert {key: value for _o, key, value in records} == last
     assert offsets[-1] == 1499
+
+
+def _compactions(broker, partition_dir: str) -> int:  # type: ignore[no-untyped-def]
+    return broker.log_path.read_text(errors="replace").count(f"compacted {partition_dir}:")
+
+
+def test_open_transaction_does_not_displace_committed_value(broker_factory) -> None:  # type: ignore[no-untyped-def]
+    """Issue 8: k=committed at offset 0, filler, an open transaction writes k, the cleaner
+    runs, the transaction aborts: a read_committed consumer still sees k=committed.
+
+    The topic starts as cleanup.policy=delete and becomes compact only once the transaction
+    is open, so the cleaner's first pass is known to run while it is open."""
+    broker = broker_factory({"log.cleaner.backoff.ms": "100"})
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("ledger", 1, 1, config={
+        "segment.bytes": "300", "min.cleanable.dirty.ratio": "0.01",
+    })])["ledger"].result(10)
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "transactional.id": "ledger-tx",
+                         "linger.ms": 0, "transaction.timeout.ms": 60000})
+    producer.init_transactions(10)
+    producer.begin_transaction()
+    producer.produce("ledger", key=b"k", value=b"committed")
+    producer.commit_transaction(10)
+    plain = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+    for i in range(30):
+        plain.produce("ledger", key=b"filler-%d" % i, value=b"x" * 40)
+        plain.flush(10)  # one batch each: the small segments roll
+    producer.begin_transaction()
+    producer.produce("ledger", key=b"k", value=b"aborted")
+    producer.flush(10)
+    for i in range(5):
+        plain.produce("ledger", key=b"after-%d" % i, value=b"y" * 40)
+        plain.flush(10)
+    assert _compactions(broker, "ledger-0") == 0
+    resource = ConfigResource("topic", "ledger", incremental_configs=[
+        ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.SET)])
+    for future in admin.incremental_alter_configs([resource]).values():
+        future.result(10)
+    wait_until(lambda: _compactions(broker, "ledger-0") >= 1, 30, message="a compaction pass")
+    producer.abort_transaction(10)
+
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "ledger-check",
+                         "enable.auto.commit": False, "isolation.level": "read_committed",
+                         "enable.partition.eof": True})
+    consumer.assign([TopicPartition("ledger", 0, 0)])
+    values: dict[bytes, bytes] = {}
+    while True:
+        msg = consumer.poll(10)
+        assert msg is not None, "consumer stalled"
+        if msg.error():
+            assert msg.error().code() == KafkaError._PARTITION_EOF
+            break
+        values[msg.key()] = msg.value()
+    consumer.close()
+    assert values[b"k"] == b"committed"
+    assert len(values) == 36

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from tests.support.broker import free_port
 from tests.support.process import ServiceProcess
+from tests.support.wait import wait_until  # noqa: F401  (re-exported for the Connect tests)
 
 STARTED: list[WorkerProcess] = []
 """Every worker started; the autouse fixture in conftest stops those a failed test left behind."""
@@ -70,18 +69,6 @@ def http(method: str, url: str, body: Any = None, timeout: float = 60) -> tuple[
     except urllib.error.HTTPError as exc:
         raw = exc.read()
         return exc.code, json.loads(raw) if raw else None
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2,
-               message: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message}; last value: {last!r}")
 
 
 def read_lines(path: Path) -> list[str]:

@@ -112,3 +112,25 @@ def test_open_transactions_are_not_compacted(tmp_path: Path) -> None:
         _put(plog, b"k", b"later-%d" % i, ts=1001)
     assert cleaner.plan(cleaner.snapshot(plog), now_ms=5000, delete_retention_ms=0,
                         min_lag_ms=0) is None
+
+
+def test_max_compaction_lag_makes_a_clean_log_due(tmp_path: Path) -> None:
+    """Below min.cleanable.dirty.ratio a log is still cleaned once a dirty record has waited
+    max.compaction.lag.ms (KIP-354); the active segment also rolls by that lag."""
+    config = LogConfig(segment_bytes=400, compact=True, delete=False, min_cleanable_ratio=0.99,
+                       max_compaction_lag_ms=5_000, segment_ms=10**9)
+    plog = PartitionLog.open(tmp_path / "c-0", "c", 0, config, True)
+    for i in range(40):
+        _put(plog, b"k%d" % i, b"v" * 40, ts=1000)
+    planned = cleaner.plan(cleaner.snapshot(plog), now_ms=2000, delete_retention_ms=0, min_lag_ms=0)
+    assert planned is not None and cleaner.swap(planned)
+    cleaned_upto = planned.segments[-1].next_offset
+    for i in range(6):
+        _put(plog, b"k%d" % i, b"w" * 40, ts=1000)
+    assert 0 < cleaner.dirty_ratio(plog, cleaned_upto) < 0.99
+    assert not cleaner.due(plog, cleaned_upto, now_ms=1000 + 4_000)
+    assert cleaner.due(plog, cleaned_upto, now_ms=1000 + 6_000)
+    assert config.roll_ms == 5_000
+    segments = len(plog.segments)
+    _put(plog, b"k1", b"late", ts=1000 + 6_000)
+    assert len(plog.segments) == segments + 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import time
 from collections.abc import Callable, Iterable
 from typing import cast
 
@@ -37,6 +38,8 @@ class FrameConnection(asyncio.BufferedProtocol):
         self._frame: bytearray | None = None
         self._filled = 0
         self._frames: collections.deque[bytes | bytearray] = collections.deque()
+        self._arrivals: collections.deque[float] = collections.deque()
+        self.arrived = 0.0  # when the frame next_frame returned had been read (perf_counter)
         self._queued_bytes = 0
         self._waiter: asyncio.Future[None] | None = None
         self._error: Exception | None = None
@@ -92,6 +95,7 @@ class FrameConnection(asyncio.BufferedProtocol):
 
     def _push(self, frame: bytes | bytearray) -> None:
         self._frames.append(frame)
+        self._arrivals.append(time.perf_counter())
         self._queued_bytes += len(frame)
         crowded = len(self._frames) >= PAUSE_AT or self._queued_bytes >= PAUSE_BYTES
         if crowded and not self._paused and self.transport is not None:
@@ -138,6 +142,7 @@ class FrameConnection(asyncio.BufferedProtocol):
             finally:
                 self._waiter = None
         frame = self._frames.popleft()
+        self.arrived = self._arrivals.popleft()
         self._queued_bytes -= len(frame)
         relaxed = len(self._frames) <= RESUME_AT and self._queued_bytes < PAUSE_BYTES // 4
         if self._paused and relaxed and self.transport is not None:

@@ -23,6 +23,7 @@ from fjord.broker.context import RequestContext
 from fjord.broker.registry import APIS
 from fjord.broker.state import BrokerState
 from fjord.config.broker import BrokerConfig
+from fjord.observability.broker_admin import BrokerAdmin
 from fjord.protocol.codec import (
     FrameError,
     build,
@@ -36,6 +37,7 @@ from fjord.protocol.codec import (
 from fjord.storage import cleaner
 
 log = logging.getLogger("fjord.broker")
+request_log = logging.getLogger("kafka.request.logger")  # Kafka's; WARN (off) by default
 
 Chunks = list[bytes | bytearray | memoryview]
 API_VERSIONS = 18
@@ -52,6 +54,8 @@ class BrokerServer:
         self._connections: set[FrameConnection] = set()
         self._handlers: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
+        self.admin = BrokerAdmin(self.state, lambda: len(self._connections),
+                                 config.listeners[0].name)
 
     async def start(self) -> None:
         for index, listener in enumerate(self.config.listeners):
@@ -73,8 +77,13 @@ class BrokerServer:
             self._tasks.append(asyncio.create_task(self._cleaner_loop()))
         for service in self.state.services:  # the coordinators' timers
             self._tasks.append(asyncio.create_task(service.run()))
+        await self.admin.start()
+        self._tasks.append(asyncio.create_task(self.admin.run()))
+        self.admin.ready = True
 
     async def close(self) -> None:
+        self.admin.ready = False
+        await self.admin.close()
         for server in self._servers:
             server.close()
         for connection in list(self._connections):
@@ -114,17 +123,15 @@ class BrokerServer:
             await asyncio.sleep(backoff)
             for plog in list(self.state.logs.logs.values()):
                 config = plog.config
-                if not config.compact or len(plog.segments) < 2:
-                    continue
-                if cleaner.dirty_ratio(plog, plog.cleaned_upto) < config.min_cleanable_ratio:
-                    continue
                 now = int(time.time() * 1000)
+                if not cleaner.due(plog, plog.cleaned_upto, now):
+                    continue
                 try:
                     planned = await loop.run_in_executor(
                         None, cleaner.plan, cleaner.snapshot(plog), now,
                         config.delete_retention_ms, config.min_compaction_lag_ms)
                     if planned is not None and cleaner.swap(planned):
-                        plog.cleaned_upto = plog.active.base_offset
+                        plog.cleaned_upto = planned.segments[-1].next_offset
                 except Exception:
                     log.exception("compaction of %s-%d failed", plog.topic, plog.partition)
 
@@ -161,9 +168,12 @@ class BrokerServer:
                     return
                 if frame is None:
                     return
+                started = time.perf_counter()
                 response = await self._dispatch(frame, host, connection_id)
+                handled = time.perf_counter()
                 if response is not None:
                     await connection.send(response)
+                self._measure(frame, connection.arrived, started, handled, host)
         except FrameTooLarge as exc:
             log.warning("closing connection from %s: request of %d bytes exceeds "
                         "socket.request.max.bytes=%d", host, exc.size, self.max_request)
@@ -199,6 +209,28 @@ class BrokerServer:
         response_cls = response_class(api_key, version)
         return encode_response_chunks(response_cls, correlation_id, build(response_cls, result),
                                       header_v0=api_key == API_VERSIONS)
+
+    def _measure(self, frame: bytes | bytearray, arrived: float, started: float, handled: float,
+                  host: str) -> None:
+        """Kafka's RequestMetrics (queue, local, send time) and its request log."""
+        api_key, version, correlation_id = peek_header(frame)
+        entry = APIS.get(api_key)
+        if entry is None:
+            return
+        done = time.perf_counter()
+        queue_ms = max(0.0, started - arrived) * 1000
+        local_ms = (handled - started) * 1000
+        send_ms = (done - handled) * 1000
+        metrics = self.state.metrics
+        metrics.request_done(entry.name, version, queue_ms, local_ms, send_ms)
+        if api_key == 1:  # Kafka times consumer fetches under FetchConsumer as well
+            metrics.request_done("FetchConsumer", version, queue_ms, local_ms, send_ms)
+        if request_log.isEnabledFor(logging.DEBUG):
+            request_log.debug(
+                "Completed request: api=%s version=%d correlationId=%d from=%s totalTimeMs=%.3f "
+                "requestQueueTimeMs=%.3f localTimeMs=%.3f responseSendTimeMs=%.3f", entry.name,
+                version, correlation_id, host, queue_ms + local_ms + send_ms, queue_ms, local_ms,
+                send_ms)
 
     def _unsupported_api_versions(self, correlation_id: int) -> Chunks:
         cls = response_class(API_VERSIONS, 0)

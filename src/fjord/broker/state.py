@@ -18,6 +18,7 @@ from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
 from fjord.coordinator.transactions import TransactionCoordinator
 from fjord.metadata.store import MetadataStore, TopicInfo
+from fjord.observability.counters import BrokerCounters
 from fjord.storage.log import LogConfig, PartitionLog
 from fjord.storage.manager import LogManager
 
@@ -53,6 +54,7 @@ class BrokerState:
         self.config = config
         self.node_id = config.node_id
         self.started_ms = int(time.time() * 1000)
+        self.metrics = BrokerCounters()  # hot-path counters, read by /metrics
         dirs = config.log_dirs
         self.metadata = MetadataStore(dirs[0], config.get("cluster.id"))
         self.logs = LogManager(dirs)
@@ -138,6 +140,7 @@ class BrokerState:
         self.metadata.save()
         self.logs.delete(name)
         self.groups.topic_deleted(name)  # its committed offsets go too, as in Kafka
+        self.metrics.forget_topic(name)
         log.info("deleted topic %s", name)
 
     def add_partitions(self, name: str, count: int, validate_only: bool) -> None:

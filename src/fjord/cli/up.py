@@ -10,6 +10,8 @@ import typer
 from fjord.cli.broker import load_config, run
 from fjord.observability.logging import setup_logging
 
+DEFAULT_ADMIN_LISTENER = "http://127.0.0.1:9644"
+
 
 def up(
     properties: Path | None = typer.Option(None, "--config", help="Optional server.properties."),
@@ -20,6 +22,8 @@ def up(
 ) -> None:
     setup_logging()
     config = load_config(properties, override)
+    if "admin.listener" not in config.set:  # on under `fjord up` unless set (empty: off)
+        config = load_config(properties, [*override, f"admin.listener={DEFAULT_ADMIN_LISTENER}"])
     worker = None
     if connect:
         from fjord.cli.connect import spawn_embedded_worker

@@ -31,6 +31,13 @@ def default_data_dir() -> str:
 _CLEANUP = one_of("delete", "compact")
 _TIMESTAMP_TYPE = one_of("CreateTime", "LogAppendTime")
 _COMPRESSION = one_of("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd")
+_METRICS_LEVEL = one_of("DEFAULT", "PER_BROKER", "PER_TOPIC_PER_BROKER", "PER_TOPIC_PER_PARTITION")
+
+
+def _percentages(value: list[str]) -> str | None:
+    ok = value and all(v.isdigit() and 0 < int(v) <= 100 for v in value)
+    return None if ok else "must be a list of percentages between 1 and 100"
+
 
 BROKER_KEYS = ConfigTable(
     [
@@ -102,6 +109,18 @@ BROKER_KEYS = ConfigTable(
         ConfigKey("offset.metadata.max.bytes", "int", 4096),
         ConfigKey("connections.max.idle.ms", "long", 600000),
         ConfigKey("cluster.id", "string", None, "Fixed cluster id (else one is generated)."),
+        # Observability (docs/observability.md).
+        ConfigKey("admin.listener", "string", None,
+                  "http://host:port of the admin endpoint (/metrics, /health, /ready, /v1); "
+                  "off when unset."),
+        ConfigKey("metrics.level", "string", "DEFAULT",
+                  "Which metric series exist: DEFAULT, PER_BROKER, PER_TOPIC_PER_BROKER or "
+                  "PER_TOPIC_PER_PARTITION (MSK's monitoring levels).", _METRICS_LEVEL),
+        ConfigKey("storage.alert.thresholds", "list", ["60", "80", "95"],
+                  "Used-disk percentages of a log dir that raise an alert; the last is critical.",
+                  _percentages),
+        ConfigKey("storage.alert.check.interval.ms", "long", 30000,
+                  "How often log dirs' disk usage is checked.", at_least(100)),
         # Keys of a stock Kafka server.properties that mean nothing on one node: accepted so
         # that a Kafka user's file works, reported at start-up as having no effect.
         *(

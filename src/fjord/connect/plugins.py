@@ -45,6 +45,8 @@ BUILTIN_CONNECTORS: dict[str, str] = {
         "fjord.connectors.file.source:FileStreamSourceConnector",
     "org.apache.kafka.connect.file.FileStreamSinkConnector":
         "fjord.connectors.file.sink:FileStreamSinkConnector",
+    "io.confluent.connect.jdbc.JdbcSourceConnector": "fjord.connectors.jdbc.source:JdbcSourceConnector",
+    "io.confluent.connect.jdbc.JdbcSinkConnector": "fjord.connectors.jdbc.sink:JdbcSinkConnector",
 }
 
 

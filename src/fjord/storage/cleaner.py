@@ -7,6 +7,11 @@ are immutable; the active segment is only read up to a size fixed beforehand). T
 of cleaned files into place is quick and runs on the event loop, so readers never see a
 half-replaced segment. Offsets never change; compaction only leaves gaps.
 
+The offset map is built only from records below the last stable offset (LSO), as Kafka's
+cleaner stops at the first unstable offset: a record of a still-open transaction (or any
+record after it) may yet be aborted, so it must never displace the committed value it
+would shadow. Transaction markers and producer ids are kept as they are.
+
 Tombstones (null values) are kept for `delete.retention.ms` after their segment's newest
 timestamp so that consumers get to see deletions, then removed. Segments newer than
 `min.compaction.lag.ms` are left alone.
@@ -39,13 +44,34 @@ class CleanPlan:
     records_after: int = 0
 
 
+def _dirty(plog: PartitionLog, cleaned_upto: int) -> list[Segment]:
+    """Closed segments not cleaned yet and wholly below the LSO: what a pass could clean.
+    Segments past the LSO are not dirty yet, or an open transaction would make the cleaner
+    spin on a prefix it has already cleaned."""
+    stable = plog.last_stable_offset
+    return [s for s in plog.segments[:-1] if cleaned_upto < s.next_offset <= stable]
+
+
 def dirty_ratio(plog: PartitionLog, cleaned_upto: int) -> float:
-    closed = plog.segments[:-1]
-    total = sum(s.size for s in closed)
+    total = sum(s.size for s in plog.segments[:-1])
     if total == 0:
         return 0.0
-    dirty = sum(s.size for s in closed if s.next_offset > cleaned_upto)
-    return dirty / total
+    return sum(s.size for s in _dirty(plog, cleaned_upto)) / total
+
+
+def due(plog: PartitionLog, cleaned_upto: int, now_ms: int) -> bool:
+    """Whether a pass should run: the dirty ratio reached min.cleanable.dirty.ratio, or a
+    dirty record has waited longer than max.compaction.lag.ms (KIP-354), whatever the ratio."""
+    config = plog.config
+    if not config.compact or len(plog.segments) < 2:
+        return False
+    dirty = _dirty(plog, cleaned_upto)
+    if not dirty:
+        return False
+    if dirty_ratio(plog, cleaned_upto) >= config.min_cleanable_ratio:
+        return True
+    first = dirty[0].first_batch_time
+    return first >= 0 and now_ms - first > config.max_compaction_lag_ms
 
 
 @dataclass
@@ -112,14 +138,19 @@ def plan(snap: Snapshot, now_ms: int, delete_retention_ms: int, min_lag_ms: int)
     """
     try:
         *closed_sources, active = snap.sources
-        closed = [src for src in closed_sources
-                  if now_ms - src.segment.max_timestamp >= min_lag_ms
-                  and src.segment.next_offset <= snap.stable_offset]
+        closed = []
+        for src in closed_sources:  # a prefix: a tombstone may only go with what it shadows
+            if (now_ms - src.segment.max_timestamp < min_lag_ms
+                    or src.segment.next_offset > snap.stable_offset):
+                break
+            closed.append(src)
         if not closed:
             return None
         latest: dict[bytes | None, int] = {}
         for source in [*closed_sources, active]:
             for batch in _batches(source):
+                if batch.header.base_offset >= snap.stable_offset:
+                    break  # past the LSO nothing is decided yet: it shadows no key
                 if batch.header.is_control or _aborted(batch, snap.aborted):
                     continue
                 for record in iter_records(batch.data):

@@ -57,6 +57,10 @@ class LogConfig:
     delete_retention_ms: int = 86_400_000  # delete.retention.ms: how long tombstones stay
     min_compaction_lag_ms: int = 0  # min.compaction.lag.ms
     min_cleanable_ratio: float = 0.5  # min.cleanable.dirty.ratio
+    max_compaction_lag_ms: int = LONG_MAX  # max.compaction.lag.ms
+    timestamp_before_max_ms: int = LONG_MAX  # message.timestamp.before.max.ms
+    timestamp_after_max_ms: int = LONG_MAX  # message.timestamp.after.max.ms
+    compression: str = "producer"  # compression.type
 
     @classmethod
     def from_topic(cls, config: dict[str, Any]) -> LogConfig:
@@ -76,7 +80,19 @@ class LogConfig:
             delete_retention_ms=int(config["delete.retention.ms"]),
             min_compaction_lag_ms=int(config["min.compaction.lag.ms"]),
             min_cleanable_ratio=float(config["min.cleanable.dirty.ratio"]),
+            max_compaction_lag_ms=int(config["max.compaction.lag.ms"]),
+            timestamp_before_max_ms=int(config["message.timestamp.before.max.ms"]),
+            timestamp_after_max_ms=int(config["message.timestamp.after.max.ms"]),
+            compression=str(config["compression.type"]),
         )
+
+    @property
+    def roll_ms(self) -> int:
+        """Kafka rolls a compacted log's active segment by max.compaction.lag.ms too, so a
+        record can be cleaned within that lag even when the topic is quiet."""
+        if self.compact:
+            return min(self.segment_ms, self.max_compaction_lag_ms)
+        return self.segment_ms
 
 
 class OffsetOutOfRange(Exception):
@@ -251,7 +267,7 @@ class PartitionLog:
             too_big = True  # offsets relative to the base must still fit the index
         too_old = (
             active.first_batch_time >= 0
-            and now_ms - active.first_batch_time >= self.config.segment_ms
+            and now_ms - active.first_batch_time >= self.config.roll_ms
         )
         if too_big or too_old:
             self.roll()

@@ -98,4 +98,7 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+    for topic_response in responses:
+        for part in topic_response["partitions"]:
+            broker.metrics.fetched(topic_response["topic"], len(part["records"]), part["error_code"] == 0)
     return {"error_code": 0, "session_id": 0, "responses": responses}

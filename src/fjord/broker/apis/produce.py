@@ -102,7 +102,12 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any] | None:
                 partitions.append(_result(data.index, ErrorCode.invalid_topic_exception,
                                           message=f"Cannot append to internal topic {topic.name}"))
                 continue
-            partitions.append(append_partition(plog, data.index, data.records, now_ms))
+            before = plog.log_end_offset
+            result = append_partition(plog, data.index, data.records, now_ms)
+            partitions.append(result)
+            appended = plog.log_end_offset - before
+            broker.metrics.produced(topic.name, appended, len(data.records or b"") if appended else 0,
+                                    result["error_code"] == ErrorCode.none)
             if plog.needs_flush():
                 to_flush.append(plog)
         responses.append({"name": topic.name, "partition_responses": partitions})

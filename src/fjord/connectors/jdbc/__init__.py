@@ -1,0 +1,1 @@
+"""JDBC source and sink connectors under Confluent's class names and configuration keys."""
