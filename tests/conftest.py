@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fjord.protocol.codec import STRICT_ENV, set_strict
 from tests.support.broker import BrokerProcess
+
+# Every broker a test starts (and this process) refuses a response key that no version of the
+# message has, instead of dropping it silently as production does (fjord.protocol.codec).
+os.environ[STRICT_ENV] = "1"
+set_strict(True)
 
 
 @pytest.fixture

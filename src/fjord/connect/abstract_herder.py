@@ -26,9 +26,9 @@ from fjord.connect.herder import (
 from fjord.connect.offset_admin import OffsetAdmin
 from fjord.connect.plugins import BUILTIN_VERSION, Plugins
 from fjord.connect.status import Status, TargetState, TaskId, TaskState
-from fjord.connect.storage.config import ConnectorEntry, MemoryConfigStore, RestartRequest
-from fjord.connect.storage.offsets import OffsetStore
-from fjord.connect.storage.status import MemoryStatusStore
+from fjord.connect.storage.config import ConnectorEntry, MemoryConfigBackingStore, RestartRequest
+from fjord.connect.storage.offsets import OffsetBackingStore
+from fjord.connect.storage.status import MemoryStatusBackingStore
 from fjord.connect.worker import Worker, WorkerListener
 from fjord.connect.worker_config import WorkerConfig
 
@@ -44,8 +44,8 @@ class AbstractHerder(WorkerListener):
 
     mode = "standalone"
 
-    def __init__(self, config: WorkerConfig, plugins: Plugins, offset_store: OffsetStore,
-                 config_store: MemoryConfigStore, status_store: MemoryStatusStore) -> None:
+    def __init__(self, config: WorkerConfig, plugins: Plugins, offset_store: OffsetBackingStore,
+                 config_store: MemoryConfigBackingStore, status_store: MemoryStatusBackingStore) -> None:
         self.config = config
         self.plugins = plugins
         self.offset_store = offset_store

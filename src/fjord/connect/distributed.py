@@ -28,10 +28,10 @@ from fjord.connect.abstract_herder import AbstractHerder
 from fjord.connect.group_member import GroupMember
 from fjord.connect.plugins import Plugins
 from fjord.connect.status import TaskId
-from fjord.connect.storage.config import KafkaConfigStore
+from fjord.connect.storage.config import KafkaConfigBackingStore
 from fjord.connect.storage.kafka_log import dump_json
-from fjord.connect.storage.offsets import KafkaOffsetStore
-from fjord.connect.storage.status import KafkaStatusStore
+from fjord.connect.storage.offsets import KafkaOffsetBackingStore
+from fjord.connect.storage.status import KafkaStatusBackingStore
 from fjord.connect.worker_config import WorkerConfig
 
 log = logging.getLogger("fjord.connect.distributed")
@@ -52,11 +52,11 @@ class DistributedHerder(AbstractHerder):
         self._assignment: Assignment | None = None
         self._member_lock = threading.RLock()
         clients = config.client_config
-        self.kafka_offsets = KafkaOffsetStore(clients, config.get_str("offset.storage.topic"))
-        self.kafka_configs = KafkaConfigStore(clients, config.get_str("config.storage.topic"))
+        self.kafka_offsets = KafkaOffsetBackingStore(clients, config.get_str("offset.storage.topic"))
+        self.kafka_configs = KafkaConfigBackingStore(clients, config.get_str("config.storage.topic"))
         super().__init__(config, plugins or Plugins(config.plugin_path), self.kafka_offsets,
                          self.kafka_configs,
-                         KafkaStatusStore(clients, config.get_str("status.storage.topic")))
+                         KafkaStatusBackingStore(clients, config.get_str("status.storage.topic")))
         self.member = GroupMember(
             config.bootstrap_servers, config.group_id,
             config.get_int("session.timeout.ms"), config.get_int("rebalance.timeout.ms"),

@@ -20,11 +20,11 @@ from fjord.connect.herder import BadRequestError, ConflictError, HerderError
 from fjord.connect.plugins import PluginNotFound, Plugins
 from fjord.connect.status import TargetState
 from fjord.connect.storage.config import ConnectorEntry
-from fjord.connect.storage.offsets import OffsetStore, offset_key
+from fjord.connect.storage.offsets import OffsetBackingStore, source_offset_key
 
 
 class OffsetAdmin:
-    def __init__(self, plugins: Plugins, offset_store: OffsetStore,
+    def __init__(self, plugins: Plugins, offset_store: OffsetBackingStore,
                  admin: Callable[[], AdminClient]) -> None:
         self.plugins = plugins
         self.offset_store = offset_store
@@ -91,7 +91,7 @@ class OffsetAdmin:
         requested: dict[Any, Any] = {}
         if reset:
             partitions = [p for p, _ in self.offset_store.connector_offsets(name)]
-            changes = {offset_key(name, p): None for p in partitions}
+            changes = {source_offset_key(name, p): None for p in partitions}
             requested = {_partition_key(p): None for p in partitions}
         else:
             for item in offsets or []:
@@ -101,7 +101,7 @@ class OffsetAdmin:
                 offset = item.get("offset")
                 if offset is not None and not isinstance(offset, dict):
                     raise BadRequestError("Offsets must be objects or null")
-                changes[offset_key(name, partition)] = offset
+                changes[source_offset_key(name, partition)] = offset
                 requested[_partition_key(partition)] = offset
         connector: Any = cls()
         try:

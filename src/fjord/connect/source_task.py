@@ -24,7 +24,7 @@ from fjord.connect.errors import (
     ErrorContext,
     Stage,
 )
-from fjord.connect.storage.offsets import ConnectorOffsetReader, offset_key
+from fjord.connect.storage.offsets import ConnectorOffsetReader, source_offset_key
 from fjord.connect.topic_creation import TopicCreation
 from fjord.connect.worker_task import WorkerTask
 
@@ -64,14 +64,14 @@ class WorkerSourceTask(WorkerTask):
         self._last_flush = time.monotonic()
 
     def _partition_key(self, partition: Mapping[str, Any]) -> str:
-        """offset_key, memoised: sources repeat a handful of partitions on every record."""
+        """source_offset_key, memoised: sources repeat a handful of partitions on every record."""
         try:
             probe = tuple(sorted(partition.items()))
             found = self._key_cache.get(probe)
         except TypeError:  # unhashable values inside the partition map
-            return offset_key(self.id.connector, partition)
+            return source_offset_key(self.id.connector, partition)
         if found is None:
-            found = self._key_cache[probe] = offset_key(self.id.connector, partition)
+            found = self._key_cache[probe] = source_offset_key(self.id.connector, partition)
         return found
 
     def _on_error_only(self, error: KafkaError | None, message: Any) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fjord.connect.abstract_herder import AbstractHerder
 from fjord.connect.plugins import Plugins
-from fjord.connect.storage.config import MemoryConfigStore
-from fjord.connect.storage.offsets import FileOffsetStore, MemoryOffsetStore, OffsetStore
-from fjord.connect.storage.status import MemoryStatusStore
+from fjord.connect.storage.config import MemoryConfigBackingStore
+from fjord.connect.storage.offsets import FileOffsetBackingStore, MemoryOffsetBackingStore, OffsetBackingStore
+from fjord.connect.storage.status import MemoryStatusBackingStore
 from fjord.connect.worker_config import WorkerConfig
 
 
@@ -19,6 +19,7 @@ class StandaloneHerder(AbstractHerder):
 
     def __init__(self, config: WorkerConfig, plugins: Plugins | None = None) -> None:
         filename = config.get("offset.storage.file.filename")
-        offsets: OffsetStore = FileOffsetStore(filename) if filename else MemoryOffsetStore()
+        offsets: OffsetBackingStore = (FileOffsetBackingStore(filename) if filename
+                                       else MemoryOffsetBackingStore())
         super().__init__(config, plugins or Plugins(config.plugin_path), offsets,
-                         MemoryConfigStore(), MemoryStatusStore())
+                         MemoryConfigBackingStore(), MemoryStatusBackingStore())

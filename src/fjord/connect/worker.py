@@ -22,7 +22,7 @@ from fjord.connect.plugins import Plugins
 from fjord.connect.sink_task import WorkerSinkTask
 from fjord.connect.source_task import WorkerSourceTask
 from fjord.connect.status import TargetState, TaskId, TaskState
-from fjord.connect.storage.offsets import ConnectorOffsetReader, OffsetStore
+from fjord.connect.storage.offsets import ConnectorOffsetReader, OffsetBackingStore
 from fjord.connect.worker_config import WorkerConfig, resolve_placeholders
 from fjord.connect.worker_task import StatusListener, TaskServices, WorkerTask
 
@@ -63,7 +63,7 @@ class _ConnectorContext:
 
 
 class Worker:
-    def __init__(self, config: WorkerConfig, plugins: Plugins, offset_store: OffsetStore,
+    def __init__(self, config: WorkerConfig, plugins: Plugins, offset_store: OffsetBackingStore,
                  listener: WorkerListener) -> None:
         self.config = config
         self.plugins = plugins

@@ -26,7 +26,7 @@ from fjord.connect.errors import (
 )
 from fjord.connect.plugins import Plugins
 from fjord.connect.status import TargetState, TaskId, TaskState
-from fjord.connect.storage.offsets import OffsetStore
+from fjord.connect.storage.offsets import OffsetBackingStore
 from fjord.connect.transform_chain import TransformationChain
 
 log = logging.getLogger("fjord.connect.task")
@@ -42,7 +42,7 @@ class TaskServices:
     """What a task thread needs from its worker."""
 
     client_config: Callable[[str, Mapping[str, str]], dict[str, Any]]
-    offset_store: OffsetStore
+    offset_store: OffsetBackingStore
     offset_flush_interval_s: float
     offset_flush_timeout_s: float
     key_converter: Converter

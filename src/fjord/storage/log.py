@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import bisect
 import logging
-import os
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -472,11 +471,3 @@ def parse_dir_name(name: str) -> tuple[str, int] | None:
     if not topic or not part.isdigit():
         return None
     return topic, int(part)
-
-
-def disk_usage(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
-    result = {}
-    for path in paths:
-        stat = os.statvfs(path)
-        result[str(path)] = (stat.f_blocks * stat.f_frsize, stat.f_bavail * stat.f_frsize)
-    return result

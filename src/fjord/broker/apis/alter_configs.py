@@ -1,5 +1,14 @@
 """AlterConfigs (33) and IncrementalAlterConfigs (44) for topics.
 
+AlterConfigs versions: v0-v2
+IncrementalAlterConfigs versions: v0-v1
+
+Version notes:
+* AlterConfigs v1: same as v0 (throttle on quota violation)
+* AlterConfigs v2: flexible versions
+* IncrementalAlterConfigs v1: flexible versions
+* both: TOPIC resources only; BROKER and BROKER_LOGGER resources are refused with a message
+
 AlterConfigs replaces a topic's whole set of overrides (Kafka's legacy semantics);
 the incremental form sets, deletes, appends to or subtracts from single keys. Dynamic
 broker configs are refused with a message pointing at server.properties.

@@ -1,5 +1,11 @@
 """ConsumerGroupHeartbeat (68): the new consumer protocol (KIP-848), `group.protocol=consumer`.
 
+Versions: v0-v1
+
+Version notes:
+* v0: KIP-848 heartbeat; server-side assignors `uniform` and `range`
+* v1: subscribed_topic_regex (RE2J regular expressions, matched with Python's re)
+
 Joining, leaving, subscription changes and assignment all travel in this one request; the
 coordinator assigns partitions itself (see coordinator/consumer_groups.py).
 """

@@ -1,6 +1,15 @@
 """DescribeTransactions (65), ListTransactions (66) and DescribeProducers (61): what
 kafka-transactions.sh shows — open transactions, their partitions, and the producers a
-partition knows about (with the start of any transaction they hold open)."""
+partition knows about (with the start of any transaction they hold open).
+
+DescribeTransactions versions: v0-v0
+ListTransactions versions: v0-v1
+DescribeProducers versions: v0-v0
+
+Version notes:
+* DescribeTransactions v0 and DescribeProducers v0 (KIP-664): the only versions
+* ListTransactions v1: duration_filter (KIP-994); v2 (transactional_id_pattern) is not served
+"""
 
 from __future__ import annotations
 

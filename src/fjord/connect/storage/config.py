@@ -27,7 +27,7 @@ class RestartRequest:
 
 
 
-class MemoryConfigStore:
+class MemoryConfigBackingStore:
     """Connector configs, target states and task configs in memory: standalone mode's store, and
     the view the Kafka-topic store keeps of its topic."""
 
@@ -80,7 +80,7 @@ class MemoryConfigStore:
 
 
 
-class KafkaConfigStore(MemoryConfigStore):
+class KafkaConfigBackingStore(MemoryConfigBackingStore):
     """`config.storage.topic`, with Kafka's record keys (connector-, target-state-, task-,
     commit-, restart-connector-)."""
 

@@ -16,11 +16,11 @@ from typing import Any
 from fjord.connect.storage.kafka_log import ClientConfig, KafkaLog, dump_json, load_json
 
 
-def offset_key(connector: str, partition: Mapping[str, Any]) -> str:
+def source_offset_key(connector: str, partition: Mapping[str, Any]) -> str:
     return json.dumps([connector, dict(partition)], separators=(",", ":"), sort_keys=True)
 
 
-def parse_key(key: str) -> tuple[str, dict[str, Any]] | None:
+def parse_source_offset_key(key: str) -> tuple[str, dict[str, Any]] | None:
     try:
         doc = json.loads(key)
     except ValueError:
@@ -30,7 +30,7 @@ def parse_key(key: str) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-class OffsetStore:
+class OffsetBackingStore:
     """In-memory map of key → offset; subclasses make it durable."""
 
     def __init__(self) -> None:
@@ -45,7 +45,7 @@ class OffsetStore:
 
     def get(self, connector: str, partition: Mapping[str, Any]) -> dict[str, Any] | None:
         with self._lock:
-            found = self._data.get(offset_key(connector, partition))
+            found = self._data.get(source_offset_key(connector, partition))
             return dict(found) if found is not None else None
 
     def put(self, connector: str, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
@@ -57,7 +57,7 @@ class OffsetStore:
             items = list(self._data.items())
         out = []
         for key, value in items:
-            parsed = parse_key(key)
+            parsed = parse_source_offset_key(key)
             if parsed and parsed[0] == connector:
                 out.append((parsed[1], dict(value)))
         return out
@@ -70,7 +70,7 @@ class OffsetStore:
                 self._data[key] = dict(value)
 
 
-class FileOffsetStore(OffsetStore):
+class FileOffsetBackingStore(OffsetBackingStore):
     """`offset.storage.file.filename`: rewritten atomically (temp file + rename) on each flush."""
 
     def __init__(self, path: str | Path) -> None:
@@ -101,13 +101,13 @@ class FileOffsetStore(OffsetStore):
             os.replace(tmp, self.path)
 
 
-class MemoryOffsetStore(OffsetStore):
+class MemoryOffsetBackingStore(OffsetBackingStore):
     def put(self, connector: str, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
         for key, value in offsets.items():
             self._apply(key, value)
 
 
-class KafkaOffsetStore(OffsetStore):
+class KafkaOffsetBackingStore(OffsetBackingStore):
     """`offset.storage.topic`: distributed mode's source offsets."""
 
     def __init__(self, client_config: ClientConfig, topic: str) -> None:
@@ -134,7 +134,7 @@ class KafkaOffsetStore(OffsetStore):
 class ConnectorOffsetReader:
     """OffsetStorageReader for one connector (what SourceTaskContext hands out)."""
 
-    def __init__(self, store: OffsetStore, connector: str) -> None:
+    def __init__(self, store: OffsetBackingStore, connector: str) -> None:
         self._store = store
         self._connector = connector
 

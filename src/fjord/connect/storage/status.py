@@ -9,7 +9,7 @@ from fjord.connect.status import Status, TaskId
 from fjord.connect.storage.kafka_log import ClientConfig, KafkaLog, dump_json, load_json
 
 
-class MemoryStatusStore:
+class MemoryStatusBackingStore:
     """Connector and task states and active topics in memory: standalone mode's store, and the
     view the Kafka-topic store keeps of its topic."""
 
@@ -71,7 +71,7 @@ class MemoryStatusStore:
 
 
 
-class KafkaStatusStore(MemoryStatusStore):
+class KafkaStatusBackingStore(MemoryStatusBackingStore):
     """`status.storage.topic`, with Kafka's record keys (status-connector-, status-task-,
     status-topic-)."""
 
@@ -94,13 +94,13 @@ class KafkaStatusStore(MemoryStatusStore):
             value["state"], value.get("worker_id", ""), value.get("trace"),
             int(value.get("generation", 0)))
         if key.startswith("status-connector-"):
-            MemoryStatusStore.put_connector(self, key[len("status-connector-"):], status)
+            MemoryStatusBackingStore.put_connector(self, key[len("status-connector-"):], status)
         elif key.startswith("status-task-"):
             name, _, index = key[len("status-task-"):].rpartition("-")
-            MemoryStatusStore.put_task(self, TaskId(name, int(index)), status)
+            MemoryStatusBackingStore.put_task(self, TaskId(name, int(index)), status)
         elif key.startswith("status-topic-"):
             topic, _, connector = key[len("status-topic-"):].partition(":connector-")
-            MemoryStatusStore.put_topic(self, connector, topic, value is not None)
+            MemoryStatusBackingStore.put_topic(self, connector, topic, value is not None)
 
     @staticmethod
     def _status_json(status: Status | None) -> bytes | None:
