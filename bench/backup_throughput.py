@@ -23,17 +23,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from confluent_kafka import Producer
-from tests.backup.moto_server import MotoServer
 from tests.backup.support import create_topic
 from tests.connect.support import WorkerProcess
 from tests.support.broker import BrokerProcess
+from tests.support.moto_server import MotoServer
 
 from fjord.backup.restore import read_progress, restore_config
 from fjord.backup.rules import StoreSettings, parse_interval, rule_config
 from fjord.connect.rest_client import ConnectClient
-from fjord.connectors.objectstore.local import LocalStore
-from fjord.connectors.objectstore.s3 import S3Options, S3Store
-from fjord.connectors.objectstore.store import ObjectStore
+from fjord.objectstore.local import LocalStore
+from fjord.objectstore.s3 import S3Options, S3Store
+from fjord.objectstore.store import ObjectStore
 
 PARTITIONS = 3
 RECORD = 1024

@@ -8,6 +8,16 @@ import pytest
 
 from fjord.protocol.codec import STRICT_ENV, set_strict
 from tests.support.broker import BrokerProcess
+from tests.support.moto_server import MotoServer
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """One S3 server for the whole session (starting moto costs ~2 s); tests use own buckets."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    server = MotoServer(log).start()
+    yield server
+    server.stop()
 
 # Every broker a test starts (and this process) refuses a response key that no version of the
 # message has, instead of dropping it silently as production does (fjord.protocol.codec).

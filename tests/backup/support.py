@@ -14,7 +14,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from fjord.connectors.objectstore.formats import decode_object
 from fjord.connectors.objectstore.naming import parse_object_key
-from fjord.connectors.objectstore.store import ObjectStore
+from fjord.objectstore.store import ObjectStore
 
 Row = tuple[bytes | None, bytes | None, list[tuple[str, bytes | None]], int]
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from fjord.connectors.objectstore.local import LocalStore
 from fjord.connectors.objectstore.runlog import read_runs
-from fjord.connectors.objectstore.s3 import S3Options, S3Store
-from tests.backup.moto_server import MotoServer
+from fjord.objectstore.local import LocalStore
+from fjord.objectstore.s3 import S3Options, S3Store
 from tests.backup.support import (
     assert_contiguous,
     backed_up,
@@ -26,6 +25,7 @@ from tests.backup.support import (
 )
 from tests.connect.support import WorkerProcess, wait_until
 from tests.support.broker import BrokerProcess
+from tests.support.moto_server import MotoServer
 
 
 @pytest.fixture(scope="module")

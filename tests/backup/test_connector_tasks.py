@@ -20,11 +20,11 @@ from fjord.connect.api import (
 from fjord.connect.data import OPTIONAL_BYTES_SCHEMA
 from fjord.connectors.objectstore.envelope import BackupRecord
 from fjord.connectors.objectstore.formats import ObjectFormat
-from fjord.connectors.objectstore.local import LocalStore
 from fjord.connectors.objectstore.naming import object_key
 from fjord.connectors.objectstore.runlog import read_runs
 from fjord.connectors.objectstore.sink import ObjectStoreSinkTask
 from fjord.connectors.objectstore.source import ObjectStoreSourceConnector, ObjectStoreSourceTask
+from fjord.objectstore.local import LocalStore
 from tests.backup.support import backed_up
 
 TP = TopicPartition("t", 0)

@@ -13,12 +13,13 @@ from tests.support.broker import free_port
 
 
 def test_fjord_up_runs_a_connect_worker(tmp_path: Path) -> None:
-    kafka_port, rest_port = free_port(), free_port()
+    kafka_port, rest_port, control_port = free_port(), free_port(), free_port()
     log = open(tmp_path / "up.log", "ab")  # noqa: SIM115 - owned by the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "fjord.cli.main", "up",
          "--override", f"listeners=PLAINTEXT://127.0.0.1:{kafka_port}",
-         "--override", f"log.dirs={tmp_path / 'data'}", "--connect-port", str(rest_port)],
+         "--override", f"log.dirs={tmp_path / 'data'}", "--connect-port", str(rest_port),
+         "--control-port", str(control_port)],
         stdout=log, stderr=log, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     url = f"http://127.0.0.1:{rest_port}"
     try:
@@ -38,6 +39,15 @@ def test_fjord_up_runs_a_connect_worker(tmp_path: Path) -> None:
             assert status == 201, body
         wait_until(lambda: read_lines(sink) == ["hello from fjord up"], timeout=30,
                    message="the line copied through the embedded worker")
+        # The control plane beside them knows the broker as the registered cluster `local`.
+        def local_cluster() -> bool:
+            try:
+                clusters = http("GET", f"http://127.0.0.1:{control_port}/v1/clusters", timeout=5)[1]
+            except OSError:
+                return False
+            return [(c["clusterName"], c["state"]) for c in clusters["clusterInfoList"]] == [
+                ("local", "ACTIVE")]
+        wait_until(local_cluster, timeout=60, message="cluster `local` ACTIVE in the control plane")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)

@@ -30,7 +30,7 @@ def _owned(response: dict[str, Any], store: MetadataStore) -> list[int]:
 
 
 def test_partitions_move_only_after_revocation(tmp_path: Path) -> None:
-    store = MetadataStore(tmp_path)
+    store = MetadataStore([tmp_path])
     store.add_topic("t", 6, {})
     groups = ConsumerGroups(store)
     a = _beat(groups, "A", 0, {}, ["t"])

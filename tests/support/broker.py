@@ -23,8 +23,10 @@ class BrokerProcess(ServiceProcess):
     what = "broker"
 
     def __init__(self, data_dir: Path, overrides: dict[str, str] | None = None,
-                 port: int | None = None, log_path: Path | None = None) -> None:
+                 port: int | None = None, log_path: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = env
         self.port = port or free_port()
         self.overrides = {
             "listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
@@ -49,7 +51,7 @@ class BrokerProcess(ServiceProcess):
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                 return True
 
-        self.spawn(self.command(), listening, timeout)
+        self.spawn(self.command(), listening, timeout, self.env)
         return self
 
     def stop(self, timeout: float = 20.0) -> int:

@@ -18,11 +18,12 @@ class ServiceProcess:
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def spawn(self, args: list[str], ready: Callable[[], bool], timeout: float) -> None:
+    def spawn(self, args: list[str], ready: Callable[[], bool], timeout: float,
+              env: dict[str, str] | None = None) -> None:
         """Start `args` with output to the log, and wait until `ready()` or fail loudly."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen(args, stdout=log, stderr=log,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                                     env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

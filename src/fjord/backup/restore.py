@@ -19,7 +19,7 @@ from fjord.connectors.objectstore import config as cfg
 from fjord.connectors.objectstore.converters import byte_exact_converters
 from fjord.connectors.objectstore.naming import restore_progress_prefix
 from fjord.connectors.objectstore.source import discover
-from fjord.connectors.objectstore.store import ObjectStore, StoreError
+from fjord.objectstore.store import ObjectStore, StoreError
 
 STORE_KEYS = (cfg.STORE_URL, "s3.endpoint", "s3.region", "aws.access.key.id", "aws.secret.access.key",
               "aws.session.token", "s3.path.style.access.enabled", "s3.retries", "s3.timeout.ms")

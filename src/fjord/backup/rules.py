@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fjord.connectors.objectstore import config as cfg
-from fjord.connectors.objectstore import s3
 from fjord.connectors.objectstore.converters import byte_exact_converters
-from fjord.connectors.objectstore.store import StoreError, open_store, parse_location
+from fjord.objectstore import s3
+from fjord.objectstore.factory import open_store
+from fjord.objectstore.location import parse_location
+from fjord.objectstore.store import StoreError
 
 SINK_CLASS = "fjord.connectors.objectstore.sink.ObjectStoreSinkConnector"
 SOURCE_CLASS = "fjord.connectors.objectstore.source.ObjectStoreSourceConnector"

@@ -156,6 +156,18 @@ class FrameConnection(asyncio.BufferedProtocol):
         self.transport.writelines(chunks)
         await self._writable.wait()
 
+    async def mute(self, seconds: float) -> None:
+        """Stop reading from the peer for a while (a quota's throttle, KIP-219)."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        if not self._paused:
+            self.transport.pause_reading()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            if not self._paused and not self.transport.is_closing():
+                self.transport.resume_reading()
+
     def peer_host(self) -> str:
         peer = self.transport.get_extra_info("peername") if self.transport else None
         return str(peer[0]) if peer else "?"

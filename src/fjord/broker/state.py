@@ -5,9 +5,12 @@ all go through one path.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from kio.schema.errors import ErrorCode
@@ -16,11 +19,23 @@ from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
 from fjord.config.definitions import ConfigError
 from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
+from fjord.coordinator.transactions import FILE_NAME as TXN_FILE
 from fjord.coordinator.transactions import TransactionCoordinator
+from fjord.metadata.security import SecurityMetadata
 from fjord.metadata.store import MetadataStore, TopicInfo
 from fjord.observability.counters import BrokerCounters
+from fjord.observability.loops import LoopRegistry
+from fjord.security.authorizer import Authorizer
+from fjord.security.quotas import QuotaManager
 from fjord.storage.log import LogConfig, PartitionLog
-from fjord.storage.manager import LogManager
+from fjord.storage.logdirs import (
+    MetaProperties,
+    check_identity,
+    holds_partitions,
+    new_directory_id,
+    write_meta,
+)
+from fjord.storage.manager import LogManager, TopicLogs
 
 log = logging.getLogger("fjord.broker")
 
@@ -56,19 +71,56 @@ class BrokerState:
         self.started_ms = int(time.time() * 1000)
         self.metrics = BrokerCounters()  # hot-path counters, read by /metrics
         dirs = config.log_dirs
-        self.metadata = MetadataStore(dirs[0], config.get("cluster.id"))
-        self.logs = LogManager(dirs)
-        self.logs.load({
-            name: (info.partitions, self.log_config(info)) for name, info in self.metadata.topics.items()
-        })
+        for directory in dirs:
+            directory.mkdir(parents=True, exist_ok=True)
+        # Identity first: a dir of another cluster or node is refused before anything in
+        # any dir is touched (LogDirError: one line, exit 2).
+        cluster, metas = check_identity(dirs, config.get("cluster.id"), self.node_id)
+        self.metadata = MetadataStore(dirs, cluster,
+                                      expect_existing=bool(metas) and holds_partitions(dirs))
+        for directory in dirs:
+            if directory not in metas:
+                write_meta(directory, MetaProperties(self.metadata.cluster_id, self.node_id,
+                                                     new_directory_id()))
+        self.logs = LogManager(dirs, int(config.get("log.segment.delete.delay.ms")))
+        self.logs.load({name: TopicLogs(info.partitions, self.log_config(info), info.topic_id)
+                        for name, info in self.metadata.topics.items()},
+                       self.metadata.deleted)
+        self._pending_logs: list[TopicInfo] | None = None
         self.producer_ids = ProducerIdManager(self.metadata)
+        self.security = SecurityMetadata(self.metadata)
+        # None when no authorizer is configured: every check is then one `is None` test.
+        self.authorizer: Authorizer | None = (
+            Authorizer(config, self.security) if config.get("authorizer.class.name") else None)
+        self.quotas = QuotaManager(config, self.security)
         self.host, self.port = "127.0.0.1", 9092  # set by the server once it is bound
         self.groups = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
+        # The transaction state stays in whichever log dir holds it (log.dirs may be reordered).
+        txn_dir = next((d for d in dirs if (d / TXN_FILE).exists()), dirs[0])
         self.transactions = TransactionCoordinator(
-            dirs[0], self.producer_ids, self.logs, int(config.get("transaction.max.timeout.ms")),
+            txn_dir, self.producer_ids, self.logs, int(config.get("transaction.max.timeout.ms")),
             self.groups, int(config.get("transactional.id.expiration.ms")))
-        # What has timers of its own: the server runs each one's run() beside it.
-        self.services: list[Any] = [self.groups, self.transactions]
+        self.loops: LoopRegistry | None = None  # the server's background loops (health)
+        self.stopping = False
+        self._stop_waiters: set[asyncio.Future[None]] = set()
+
+    # --- shutdown -------------------------------------------------------------------------
+
+    def stop_waiter(self) -> asyncio.Future[None]:
+        """A future resolved when shutdown begins: long-polls wait on it beside their data."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.stopping:
+            future.set_result(None)
+            return future
+        self._stop_waiters.add(future)
+        future.add_done_callback(self._stop_waiters.discard)
+        return future
+
+    def begin_stop(self) -> None:
+        self.stopping = True
+        for future in list(self._stop_waiters):
+            if not future.done():
+                future.set_result(None)
 
     # --- config -------------------------------------------------------------------------
 
@@ -112,16 +164,39 @@ class BrokerState:
             TOPIC_KEYS.parse(clean, "topic")
         except ConfigError as exc:
             raise TopicError(ErrorCode.invalid_config, str(exc)) from None
+        problem = self.logs.can_place(name, range(partitions))
+        if problem is not None:
+            raise TopicError(ErrorCode.kafka_storage_error, problem)
         if validate_only:
             return None
         try:
             info = self.metadata.add_topic(name, partitions, clean)
-            self.logs.create(name, range(partitions), self.log_config(info))
+            if self._pending_logs is not None:
+                self._pending_logs.append(info)
+            else:
+                self.logs.create(name, range(partitions), self.log_config(info), info.topic_id)
         except OSError as exc:
             log.error("cannot create topic %s: %s", name, exc)
             raise TopicError(ErrorCode.kafka_storage_error, f"Cannot create topic: {exc}") from None
         log.info("created topic %s with %d partition(s)", name, partitions)
         return info
+
+    @contextlib.contextmanager
+    def topic_batch(self) -> Iterator[None]:
+        """Topics created inside share the metadata fsyncs; their logs are created after
+        the metadata is durable, so a crash never leaves directories of an unknown topic."""
+        if self._pending_logs is not None:
+            yield
+            return
+        self._pending_logs = []
+        try:
+            with self.metadata.batch():
+                yield
+        finally:
+            pending, self._pending_logs = self._pending_logs, None
+            for info in pending:
+                self.logs.create(info.name, range(info.partitions), self.log_config(info),
+                                 info.topic_id)
 
     def auto_create(self, name: str) -> TopicInfo | None:
         """Create on first use if auto.create.topics.enable; None when not allowed."""
@@ -136,8 +211,7 @@ class BrokerState:
         if info is None:
             raise TopicError(ErrorCode.unknown_topic_or_partition,
                              "This server does not host this topic-partition.")
-        del self.metadata.topics[name]
-        self.metadata.save()
+        self.metadata.delete_topic(name)
         self.logs.delete(name)
         self.groups.topic_deleted(name)  # its committed offsets go too, as in Kafka
         self.metrics.forget_topic(name)
@@ -155,12 +229,15 @@ class BrokerState:
         if count == info.partitions:
             raise TopicError(ErrorCode.invalid_partitions,
                              f"Topic already has {info.partitions} partitions.")
+        problem = self.logs.can_place(name, range(info.partitions, count))
+        if problem is not None:
+            raise TopicError(ErrorCode.kafka_storage_error, problem)
         if validate_only:
             return
         old = info.partitions
         info.partitions = count
-        self.metadata.save()
-        self.logs.create(name, range(old, count), self.log_config(info))
+        self.metadata.update_topic(info)
+        self.logs.create(name, range(old, count), self.log_config(info), info.topic_id)
 
     def set_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool) -> None:
         info = self.metadata.topics.get(name)
@@ -177,8 +254,9 @@ class BrokerState:
         if validate_only:
             return
         info.configs = dict(configs)
-        self.metadata.save()
+        self.metadata.update_topic(info)
         self.logs.reconfigure(name, self.log_config(info))
 
     def close(self) -> None:
         self.logs.close()
+        self.metadata.close()

@@ -33,7 +33,7 @@ from fjord.cli.output import CONNECT
 from fjord.connect.rest_client import AlreadyExists, ConnectClient, ConnectError
 from fjord.connectors.objectstore import config as cfg
 from fjord.connectors.objectstore.runlog import read_runs
-from fjord.connectors.objectstore.store import StoreError
+from fjord.objectstore.store import StoreError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console()

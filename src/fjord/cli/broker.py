@@ -15,6 +15,7 @@ from fjord.config.broker import BrokerConfig
 from fjord.config.definitions import ConfigError
 from fjord.config.properties import parse_overrides, read_properties
 from fjord.observability.logging import setup_logging
+from fjord.storage.logdirs import LogDirError
 
 
 def load_config(properties: Path | None, overrides: list[str]) -> BrokerConfig:
@@ -56,6 +57,9 @@ def run(config: BrokerConfig, before_stop: Callable[[], None] | None = None) -> 
         uvloop.run(serve(config, before_stop))
     except ImportError:
         asyncio.run(serve(config, before_stop))
+    except LogDirError as exc:  # a log dir this broker must not use: like a config mistake
+        typer.echo(f"fjord: {exc}", err=True)
+        sys.exit(2)
     except OSError as exc:
         typer.echo(f"fjord: cannot start the broker: {exc}", err=True)
         sys.exit(1)

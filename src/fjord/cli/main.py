@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from fjord.cli import backup, broker, connect, groups, topics, up
+from fjord.cli import backup, broker, clusters, configurations, connect, control, groups, topics, up
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Fjord: a self-hostable, Kafka-compatible streaming platform.")
@@ -14,6 +14,9 @@ app.add_typer(connect.app, name="connect")
 app.add_typer(topics.app, name="topics")
 app.add_typer(groups.app, name="groups")
 app.add_typer(backup.app, name="backup")
+app.command("control", help=control.__doc__)(control.control)
+app.add_typer(clusters.app, name="clusters")
+app.add_typer(configurations.app, name="configurations")
 
 
 def main() -> None:

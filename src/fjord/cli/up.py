@@ -19,23 +19,33 @@ def up(
     connect: bool = typer.Option(True, "--connect/--no-connect",
                                  help="Also run a Kafka Connect worker (REST on 127.0.0.1:8083)."),
     connect_port: int = typer.Option(8083, "--connect-port", help="REST port of that worker."),
+    control: bool = typer.Option(True, "--control/--no-control",
+                                 help="Also run the control plane and console (127.0.0.1:8090)."),
+    control_port: int = typer.Option(8090, "--control-port", help="Port of the control plane."),
 ) -> None:
     setup_logging()
     config = load_config(properties, override)
     if "admin.listener" not in config.set:  # on under `fjord up` unless set (empty: off)
         config = load_config(properties, [*override, f"admin.listener={DEFAULT_ADMIN_LISTENER}"])
     worker = None
+    host, port = config.advertised_for(config.listeners[0])
     if connect:
         from fjord.cli.connect import spawn_embedded_worker
-        host, port = config.advertised_for(config.listeners[0])
         worker = spawn_embedded_worker(f"{host}:{port}", connect_port)
+    children = [worker] if worker is not None else []
+    if control:
+        from fjord.cli.control import spawn_control
+        children.append(spawn_control(control_port, config.log_dirs[0].parent / "control", f"{host}:{port}",
+                                      f"http://127.0.0.1:{connect_port}" if connect else None))
+
     def stop_worker() -> None:
-        if worker is not None and worker.poll() is None:
-            worker.terminate()
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        for child in reversed(children):
+            if child.poll() is None:
+                child.terminate()
+                try:
+                    child.wait(30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
 
     try:
         run(config, before_stop=stop_worker)

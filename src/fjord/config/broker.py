@@ -21,6 +21,12 @@ from fjord.config.definitions import (
     between,
     one_of,
 )
+from fjord.config.security import (
+    PROTOCOLS,
+    SECURITY_KEYS,
+    listener_prefixed,
+    parse_protocol_map,
+)
 
 
 def default_data_dir() -> str:
@@ -46,7 +52,9 @@ BROKER_KEYS = ConfigTable(
         ConfigKey("listeners", "list", ["PLAINTEXT://127.0.0.1:9092"], "Where the broker listens."),
         ConfigKey("advertised.listeners", "list", None, "What clients are told to connect to."),
         ConfigKey("listener.security.protocol.map", "string",
-                  "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT", inert=True),
+                  "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+                  "Listener name to security protocol, NAME:PROTOCOL pairs."),
+        *SECURITY_KEYS,
         ConfigKey("log.dirs", "list", None, "Directories holding the partition logs."),
         ConfigKey("log.dir", "string", None, "Used when log.dirs is not set."),
         ConfigKey("num.partitions", "int", 1, "Partitions of auto-created topics.", at_least(1)),
@@ -78,9 +86,13 @@ BROKER_KEYS = ConfigTable(
                   at_least(1)),
         ConfigKey("log.flush.interval.ms", "long", None, "fsync data older than this (ms)."),
         ConfigKey("log.flush.scheduler.interval.ms", "long", LONG_MAX),
+        ConfigKey("log.flush.offset.checkpoint.interval.ms", "int", 60000,
+                  "How often the recovery point is checkpointed.", at_least(1)),
         ConfigKey("log.index.interval.bytes", "int", 4096, validator=at_least(0)),
         ConfigKey("log.index.size.max.bytes", "int", 10485760, validator=at_least(4)),
-        ConfigKey("log.segment.delete.delay.ms", "long", 60000),
+        ConfigKey("log.segment.delete.delay.ms", "long", 60000,
+                  "How long a deleted topic's directories stay (as <name>.<id>-delete).",
+                  at_least(0)),
         ConfigKey("log.message.timestamp.type", "string", "CreateTime", validator=_TIMESTAMP_TYPE),
         ConfigKey("log.message.timestamp.before.max.ms", "long", LONG_MAX),
         ConfigKey("log.message.timestamp.after.max.ms", "long", 3600000),
@@ -211,6 +223,7 @@ class Listener:
     name: str
     host: str
     port: int
+    protocol: str = "PLAINTEXT"  # its security protocol, from listener.security.protocol.map
 
 
 def parse_listener(text: str) -> Listener:
@@ -227,17 +240,40 @@ class BrokerConfig:
     """The parsed, validated settings of one broker; `raw` holds only what was set."""
 
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
-        self.set: dict[str, Any] = BROKER_KEYS.parse(settings or {}, "broker")
-        self.listeners = [parse_listener(item) for item in self.get("listeners")]
+        plain, self.listener_set = listener_prefixed(settings or {}, BROKER_KEYS)
+        self.set: dict[str, Any] = BROKER_KEYS.parse(plain, "broker")
+        protocols = parse_protocol_map(self.get("listener.security.protocol.map"))
+        self.listeners = []
+        for item in self.get("listeners"):
+            listener = parse_listener(item)
+            protocol = protocols.get(listener.name)
+            if protocol is None:
+                if listener.name not in PROTOCOLS:
+                    raise ConfigError(
+                        f"Listener {listener.name} has no security protocol: add "
+                        f"{listener.name}:<PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL> to "
+                        "listener.security.protocol.map")
+                protocol = listener.name
+            self.listeners.append(Listener(listener.name, listener.host, listener.port, protocol))
         if not self.listeners:
             raise ConfigError("listeners is empty: set listeners=PLAINTEXT://host:port")
+        names = [listener.name for listener in self.listeners]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"listeners {','.join(names)} repeat a name: each must be unique")
         advertised = self.get("advertised.listeners")
         self.advertised = [parse_listener(item) for item in advertised] if advertised else []
-        for listener in self.listeners:
-            if listener.name not in ("PLAINTEXT",):
-                raise ConfigError(
-                    f"Listener {listener.name} is not supported yet: use PLAINTEXT://host:port"
-                )
+        for item in self.advertised:
+            if item.name not in names:
+                raise ConfigError(f"advertised.listeners names {item.name}, which is not in listeners")
+
+    def for_listener(self, listener: str, name: str) -> Any:
+        """A key's value on one listener: `listener.name.<l>.<key>` first, then the key."""
+        own = self.listener_set.get(listener.lower(), {})
+        if name in own:
+            return own[name]
+        if name in BROKER_KEYS:
+            return self.get(name)
+        return None
 
     @property
     def inert(self) -> list[str]:

@@ -198,25 +198,22 @@ class GroupCoordinator:
 
     # --- background work ----------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Session expiry and offset retention, for as long as the broker runs."""
-        next_retention = time.monotonic() + self.retention_check
-        try:
-            while True:
-                await asyncio.sleep(SWEEP_INTERVAL)
-                try:  # one bad sweep must not end session expiry for good
-                    self.expire_members(time.monotonic())
-                    self.consumer.expire(time.monotonic())
-                    self.settle_consumer_groups()
-                    if time.monotonic() >= next_retention:
-                        next_retention = time.monotonic() + self.retention_check
-                        self.expire_offsets(_ms())
-                except Exception:
-                    log.exception("group coordinator sweep failed")
-        finally:  # the broker is stopping: no rebalance may outlive it
-            for group in self.groups.values():
-                if group.rebalance_task is not None:
-                    group.rebalance_task.cancel()
+    def background(self) -> list[tuple[str, float, Callable[[], object]]]:
+        """The loops the broker runs for this coordinator: (name, interval s, tick)."""
+        return [("group-sweep", SWEEP_INTERVAL, self.sweep),
+                ("offsets-retention", self.retention_check, lambda: self.expire_offsets(_ms()))]
+
+    def sweep(self) -> None:
+        """Session expiry of both group protocols."""
+        self.expire_members(time.monotonic())
+        self.consumer.expire(time.monotonic())
+        self.settle_consumer_groups()
+
+    def stop(self) -> None:
+        """The broker is stopping: no rebalance may outlive it."""
+        for group in self.groups.values():
+            if group.rebalance_task is not None:
+                group.rebalance_task.cancel()
 
     def expire_members(self, now: float) -> None:
         for group in list(self.groups.values()):

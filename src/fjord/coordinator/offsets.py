@@ -267,7 +267,7 @@ class OffsetStore:
         if TOPIC not in self.metadata.topics:
             configs = {"cleanup.policy": "compact", "segment.bytes": str(SEGMENT_BYTES)}
             info = self.metadata.add_topic(TOPIC, self.partitions, configs, internal=True)
-            self.logs.create(TOPIC, range(self.partitions), self.log_config(info))
+            self.logs.create(TOPIC, range(self.partitions), self.log_config(info), info.topic_id)
             log.info("created internal topic %s with %d partition(s)", TOPIC, self.partitions)
         plog = self.logs.get(TOPIC, partition_for(group, self.partitions))
         if plog is None:

@@ -14,11 +14,10 @@ past their timeout are aborted, and their producer's epoch bumped, as Kafka does
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +26,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.coordinator.offsets import CommittedOffset
 from fjord.coordinator.producer_ids import ProducerIdManager
+from fjord.fsutil import atomic_write
 from fjord.storage.manager import LogManager
 
 log = logging.getLogger("fjord.coordinator.transactions")
@@ -101,12 +101,7 @@ class TransactionCoordinator:
                 self.txns[txn.transactional_id] = txn
 
     def _save(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump([t.to_json() for t in self.txns.values()], handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps([t.to_json() for t in self.txns.values()]))
 
     # --- the APIs ------------------------------------------------------------------------
 
@@ -236,13 +231,16 @@ class TransactionCoordinator:
             self._save()
         return [t.transactional_id for t in expired]
 
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            try:
-                self.abort_expired(_ms())
-            except OSError as exc:
-                log.error("cannot abort expired transactions: %s", exc)
+    def background(self) -> list[tuple[str, float, Callable[[], object]]]:
+        """The loops the broker runs for this coordinator: (name, interval s, tick)."""
+        return [("transactions", 1.0, self.expire)]
+
+    def expire(self) -> None:
+        """Abort transactions past their timeout; forget ids past their expiration."""
+        self.abort_expired(_ms())
+
+    def stop(self) -> None:
+        """Nothing outlives the broker: markers are written synchronously."""
 
     def describe(self) -> list[Transaction]:
         return list(self.txns.values())

@@ -3,7 +3,6 @@ JSON a console reads, plus the storage-alert check loop that feeds them."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -66,14 +65,10 @@ class BrokerAdmin:
         if self.http is not None:
             await self.http.close()
 
-    async def run(self) -> None:
-        """Re-check the log dirs' disks every storage.alert.check.interval.ms."""
-        while True:
-            await asyncio.sleep(int(self.state.config.get("storage.alert.check.interval.ms")) / 1000)
-            try:
-                self.alerts.check(self.state.config.log_dirs)
-            except Exception:
-                log.exception("storage alert check failed")
+    def check_storage(self) -> None:
+        """Re-check the log dirs' disks (the broker's storage-alerts loop, every
+        storage.alert.check.interval.ms)."""
+        self.alerts.check(self.state.config.log_dirs)
 
     # --- routes ---------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fjord.fsutil import atomic_replace
 from fjord.protocol.records import HEADER_SIZE, BatchHeader, encode_batch, iter_records, read_header
 from fjord.storage.log import PartitionLog
 from fjord.storage.segment import Segment
@@ -212,7 +213,7 @@ def swap(cleaned: CleanPlan) -> bool:
         if path is None:
             open(segment.log_path, "wb").close()  # the first segment keeps the log's base
         else:
-            os.replace(path, segment.log_path)
+            atomic_replace(path, segment.log_path)
         for stale in (segment.index_path, segment.time_path):
             stale.unlink(missing_ok=True)
         fresh = Segment(plog.directory, segment.base_offset, plog.config.index_interval)

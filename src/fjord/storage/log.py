@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import logging
 import struct
 import time
@@ -117,13 +118,20 @@ class PartitionLog:
         self.unflushed = 0
         self.last_flush = time.monotonic()
         self.cleaned_upto = 0  # offsets below this were compacted in this process's lifetime
+        # Kafka's recovery point: every offset below it is fsynced, so an unclean start
+        # need not CRC-scan the segments that end below it.
+        self.recovery_point = 0
+        self.pending_syncs: dict[asyncio.Future[None], int] = {}  # rolled segment fsyncs -> base
         self._waiters: set[asyncio.Future[None]] = set()
 
     # --- opening and recovery -----------------------------------------------------------
 
     @classmethod
     def open(cls, directory: Path, topic: str, partition: int, config: LogConfig,
-             clean: bool, log_start_offset: int = 0) -> PartitionLog:
+             clean: bool, log_start_offset: int = 0, recovery_point: int = 0) -> PartitionLog:
+        """Open (or create) a partition's log. After an unclean stop, segments that end at
+        or below the recovery point were fsynced before it: their index files are trusted as
+        after a clean stop, and only the segments past it are CRC-scanned, as in Kafka."""
         directory.mkdir(parents=True, exist_ok=True)
         plog = cls(directory, topic, partition, config)
         bases = sorted(int(p.stem) for p in directory.glob("*.log") if p.stem.isdigit())
@@ -134,12 +142,15 @@ class PartitionLog:
         for index, segment in enumerate(plog.segments):
             is_last = index == len(plog.segments) - 1
             following = plog.segments[index + 1].base_offset if not is_last else None
-            if not clean or is_last or following is None or not segment.load_indexes(following):
+            trusted = clean or (following is not None and following <= recovery_point)
+            if not trusted or following is None or not segment.load_indexes(following):
                 truncated = segment.recover()
                 if truncated:
                     log.warning("recovered %s-%d: cut %d bytes of torn tail from segment %d",
                                 topic, partition, truncated, segment.base_offset)
         plog.log_start_offset = max(log_start_offset, plog.segments[0].base_offset)
+        plog.recovery_point = plog.log_end_offset if clean else min(recovery_point,
+                                                                   plog.log_end_offset)
         plog._rebuild_producers()
         return plog
 
@@ -252,10 +263,24 @@ class PartitionLog:
         the fsync runs stay due for the next one.
         """
         pending = self.unflushed
+        upto = self.log_end_offset
         sync = self.active.sync_handle()
         self.unflushed -= pending
         self.last_flush = time.monotonic()
-        return sync
+
+        def flush() -> None:
+            sync()
+            self._flushed_to(upto)
+
+        return flush
+
+    def _flushed_to(self, offset: int) -> None:
+        """Advance the recovery point, but never past a rolled segment still being fsynced."""
+        pending = list(self.pending_syncs.values())
+        if pending:
+            offset = min(offset, min(pending))
+        if offset > self.recovery_point:
+            self.recovery_point = offset
 
     def _maybe_roll(self, incoming: int, now_ms: int, max_offsets: int) -> None:
         active = self.active
@@ -280,12 +305,29 @@ class PartitionLog:
         sync = active.sync_handle()
         active.close_indexes()
         try:
-            asyncio.get_running_loop().run_in_executor(None, sync)
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (tools, tests): flush inline
             sync()
+            self._flushed_to(active.next_offset)
+        else:
+            future = loop.run_in_executor(None, sync)
+            self.pending_syncs[future] = active.base_offset
+            future.add_done_callback(functools.partial(self._roll_synced, end=active.next_offset))
         self._snapshot(active.next_offset)
         self.segments.append(Segment(self.directory, active.next_offset, self.config.index_interval))
         self.segments[-1].next_offset = active.next_offset
+
+    def _roll_synced(self, future: asyncio.Future[None], *, end: int) -> None:
+        """A rolled segment's fsync finished: a failure is logged (the data stays in the
+        page cache, and the entry stays so the recovery point stays behind it: a crash
+        rescans it)."""
+        error = None if future.cancelled() else future.exception()
+        if future.cancelled() or error is not None:
+            log.error("fsync of a rolled segment of %s-%d failed", self.topic, self.partition,
+                      exc_info=error)
+            return
+        self.pending_syncs.pop(future, None)
+        self._flushed_to(end)
 
     def _snapshot(self, offset: int) -> None:
         """Producer state is derived from the log; a failed snapshot only costs a longer scan."""
@@ -434,6 +476,8 @@ class PartitionLog:
     def close(self) -> None:
         for segment in self.segments:
             segment.flush()
+        self.pending_syncs.clear()
+        self.recovery_point = self.log_end_offset
         self._snapshot(self.log_end_offset)
         for segment in self.segments:
             segment.close()
@@ -466,8 +510,3 @@ def dir_name(topic: str, partition: int) -> str:
     return f"{topic}-{partition}"
 
 
-def parse_dir_name(name: str) -> tuple[str, int] | None:
-    topic, _, part = name.rpartition("-")
-    if not topic or not part.isdigit():
-        return None
-    return topic, int(part)

@@ -1,5 +1,11 @@
 """All partition logs of a broker across its log.dirs, plus the per-directory files Kafka
-keeps beside them: a clean-shutdown marker and the log-start-offset checkpoint.
+keeps beside them: a clean-shutdown marker, the log-start-offset and recovery-point
+checkpoints, and the `-delete` directories of deleted topics.
+
+The rule this module keeps: a directory is only ever deleted when it can be proven to be a
+deleted topic of this cluster (its `partition.metadata` names a topic id the metadata
+recorded as deleted), and then only after `file.delete.delay.ms`, as Kafka does. Anything
+else that is not a live partition is logged once and left alone.
 """
 
 from __future__ import annotations
@@ -7,22 +13,48 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from fjord.storage.log import LogConfig, PartitionLog, dir_name, parse_dir_name
+from fjord.fsutil import fsync_dir
+from fjord.storage.checkpoints import LOG_START, RECOVERY_POINT, read_checkpoint, write_checkpoint
+from fjord.storage.log import LogConfig, PartitionLog, dir_name
+from fjord.storage.logdirs import (
+    PARTITION_METADATA,
+    LogDirError,
+    deleted_name,
+    only_own_files,
+    parse_deleted_dir,
+    parse_partition_dir,
+    read_topic_id,
+    write_topic_id,
+)
 
 log = logging.getLogger("fjord.storage")
 
 CLEAN_SHUTDOWN = ".kafka_cleanshutdown"
-START_CHECKPOINT = "log-start-offset-checkpoint"
+
+
+@dataclass(frozen=True)
+class TopicLogs:
+    """What the metadata says a topic's logs must be."""
+
+    partitions: int
+    config: LogConfig
+    topic_id: uuid.UUID
 
 
 class LogManager:
-    def __init__(self, dirs: list[Path]) -> None:
+    def __init__(self, dirs: list[Path], delete_delay_ms: int = 60000) -> None:
         self.dirs = dirs
+        self.delete_delay = delete_delay_ms / 1000
         self.logs: dict[tuple[str, int], PartitionLog] = {}
+        self.topic_ids: dict[str, uuid.UUID] = {}
+        self.doomed: dict[Path, float] = {}  # -delete directories -> when they may go
+        self._counts: dict[Path, int] = {d: 0 for d in dirs}
         self.clean = True
         for directory in dirs:
             directory.mkdir(parents=True, exist_ok=True)
@@ -31,68 +63,166 @@ class LogManager:
                 marker.unlink()
             elif any(child.is_dir() for child in directory.iterdir()):
                 self.clean = False
-        self._starts = self._read_start_checkpoints()
+        self._starts: dict[tuple[str, int], int] = {}
+        self._recovery: dict[tuple[str, int], int] = {}
+        for directory in dirs:
+            self._starts.update(read_checkpoint(directory / LOG_START))
+            self._recovery.update(read_checkpoint(directory / RECOVERY_POINT))
 
     # --- loading ------------------------------------------------------------------------
 
-    def load(self, wanted: dict[str, tuple[int, LogConfig]]) -> None:
-        """Open the logs of known topics; directories of unknown ones are removed."""
+    def load(self, wanted: dict[str, TopicLogs], deleted: Iterable[uuid.UUID]) -> None:
+        """Open the logs of known topics; schedule deleted topics' directories for removal;
+        leave everything else alone (logged once). Refuses (LogDirError) what it cannot
+        resolve without guessing: a partition in two dirs, or one in none."""
+        gone = set(deleted)
         found: dict[tuple[str, int], Path] = {}
         for directory in self.dirs:
-            for child in directory.iterdir():
-                if not child.is_dir():
-                    continue
-                parsed = parse_dir_name(child.name)
-                if child.name.endswith("-delete") or parsed is None:
-                    if child.name.endswith("-delete"):
-                        shutil.rmtree(child, ignore_errors=True)
-                    continue
-                topic, partition = parsed
-                if topic not in wanted or partition >= wanted[topic][0]:
-                    log.warning("removing %s: its topic is not in the metadata", child)
-                    shutil.rmtree(child, ignore_errors=True)
-                    continue
-                found[parsed] = child
-        for topic, (partitions, config) in wanted.items():
-            for partition in range(partitions):
+            for child in sorted(directory.iterdir()):
+                if child.is_dir():
+                    self._classify(child, wanted, gone, found)
+        missing = []
+        for topic, spec in wanted.items():
+            self.topic_ids[topic] = spec.topic_id
+            for partition in range(spec.partitions):
                 key = (topic, partition)
-                path = found.get(key) or self._place(topic, partition)
+                path = found.get(key)
+                if path is None:
+                    missing.append(key)
+                    continue
+                self._counts[path.parent] = self._counts.get(path.parent, 0) + 1
                 self.logs[key] = PartitionLog.open(
-                    path, topic, partition, config, self.clean, self._starts.get(key, 0)
-                )
+                    path, topic, partition, spec.config, self.clean, self._starts.get(key, 0),
+                    self._recovery.get(key, 0))
+        if missing:
+            topic, partition = missing[0]
+            raise LogDirError(
+                f"partition {topic}-{partition} (and {len(missing) - 1} more) is in none of "
+                f"log.dirs ({', '.join(map(str, self.dirs))}): add the log dir that holds it, "
+                f"or create an empty {self.dirs[0] / dir_name(topic, partition)} to start it empty")
         if not self.clean:
             log.warning("unclean shutdown detected: logs recovered")
 
+    def _classify(self, child: Path, wanted: dict[str, TopicLogs], gone: set[uuid.UUID],
+                  found: dict[tuple[str, int], Path]) -> None:
+        doomed = parse_deleted_dir(child.name)
+        if doomed is not None:
+            if read_topic_id(child) in gone:
+                self.doomed[child] = time.monotonic() + self.delete_delay
+            else:
+                log.warning("leaving %s alone: not a deleted topic of this cluster", child)
+            return
+        parsed = parse_partition_dir(child.name)
+        if parsed is None:
+            return  # not named like a partition: nothing of ours
+        topic, partition = parsed
+        topic_id = read_topic_id(child)
+        spec = wanted.get(topic)
+        live = spec is not None and partition < spec.partitions
+        if topic_id is not None and topic_id in gone:
+            self._schedule_delete(child, topic, partition)
+            return
+        if not live:
+            log.warning("leaving %s alone: it is not a partition of a topic of this cluster", child)
+            return
+        assert spec is not None
+        if topic_id is None:
+            if not only_own_files(child):
+                log.warning("leaving %s alone: named like partition %d of topic %s but it holds "
+                            "files Fjord did not write", child, partition, topic)
+                return
+            log.info("adopting %s (no %s yet: written by an older Fjord)", child, PARTITION_METADATA)
+            write_topic_id(child, spec.topic_id)
+        elif topic_id != spec.topic_id:
+            log.warning("leaving %s alone: it belongs to another topic named %s (id %s)",
+                        child, topic, topic_id)
+            return
+        if parsed in found:
+            raise LogDirError(
+                f"partition {topic}-{partition} is in both {found[parsed].parent} and "
+                f"{child.parent}: remove the stale copy from log.dirs")
+        found[parsed] = child
+
+    def can_place(self, topic: str, partitions: Iterable[int]) -> str | None:
+        """None when every partition's directory name is free in some log dir; else why not."""
+        for partition in partitions:
+            name = dir_name(topic, partition)
+            if all((d / name).exists() for d in self.dirs):
+                return (f"{name} already exists in every log dir and is not Fjord's: "
+                        "move it out of the log dir or choose another topic name")
+        return None
+
     def _place(self, topic: str, partition: int) -> Path:
-        counts = {d: 0 for d in self.dirs}
-        for plog in self.logs.values():
-            parent = plog.directory.parent
-            if parent in counts:
-                counts[parent] += 1
-        target = min(self.dirs, key=lambda d: counts[d])
-        return target / dir_name(topic, partition)
+        """The least loaded log dir where the partition's name is free."""
+        name = dir_name(topic, partition)
+        for target in sorted(self.dirs, key=lambda d: self._counts.get(d, 0)):
+            if not (target / name).exists():
+                return target / name
+        raise OSError(f"{name} already exists in every log dir and is not this topic's: "
+                      "move it away")
+
+    def _open_new(self, topic: str, partition: int, config: LogConfig,
+                  topic_id: uuid.UUID) -> PartitionLog:
+        path = self._place(topic, partition)
+        path.mkdir(parents=True)
+        write_topic_id(path, topic_id)
+        plog = PartitionLog.open(path, topic, partition, config, True)
+        self.logs[(topic, partition)] = plog
+        self._counts[path.parent] = self._counts.get(path.parent, 0) + 1
+        return plog
+
+    def _sync_dirs(self, partition_dirs: Iterable[Path]) -> None:
+        """New directories and their files become durable: each one, then their parents
+        (one journal commit covers them all, so this is cheap per directory)."""
+        parents = set()
+        for path in partition_dirs:
+            fsync_dir(path)
+            parents.add(path.parent)
+        for parent in parents:
+            fsync_dir(parent)
 
     # --- topics -------------------------------------------------------------------------
 
-    def create(self, topic: str, partitions: Iterable[int], config: LogConfig) -> None:
-        for partition in partitions:
-            path = self._place(topic, partition)
-            self.logs[(topic, partition)] = PartitionLog.open(path, topic, partition, config, True)
+    def create(self, topic: str, partitions: Iterable[int], config: LogConfig,
+               topic_id: uuid.UUID) -> None:
+        self.topic_ids[topic] = topic_id
+        created = [self._open_new(topic, p, config, topic_id).directory for p in partitions]
+        self._sync_dirs(created)
 
     def get(self, topic: str, partition: int) -> PartitionLog | None:
         return self.logs.get((topic, partition))
 
     def delete(self, topic: str) -> None:
+        """Kafka's way: rename each partition to `<name>.<uuid>-delete` now (so the name is
+        free for a new topic), remove it after file.delete.delay.ms."""
+        parents = set()
         for key in [k for k in self.logs if k[0] == topic]:
             plog = self.logs.pop(key)
             plog.detach()
-            doomed = plog.directory.with_name(f"{plog.directory.name}.{uuid.uuid4().hex}-delete")
-            try:
-                os.rename(plog.directory, doomed)
-            except OSError:
-                doomed = plog.directory
-            shutil.rmtree(doomed, ignore_errors=True)
-        self.checkpoint_starts()
+            self._counts[plog.directory.parent] -= 1
+            self._schedule_delete(plog.directory, *key)
+            parents.add(plog.directory.parent)
+        self.topic_ids.pop(topic, None)
+        for parent in parents:
+            fsync_dir(parent)
+        self.checkpoint()
+
+    def _schedule_delete(self, path: Path, topic: str, partition: int) -> None:
+        doomed = path.with_name(deleted_name(topic, partition))
+        os.rename(path, doomed)
+        self.doomed[doomed] = time.monotonic() + self.delete_delay
+
+    def delete_due(self, now: float | None = None) -> int:
+        """Remove the -delete directories whose delay has passed; returns how many."""
+        now = time.monotonic() if now is None else now
+        removed = 0
+        for path, due in list(self.doomed.items()):
+            if due <= now:
+                shutil.rmtree(path)
+                del self.doomed[path]
+                removed += 1
+                log.info("removed %s", path)
+        return removed
 
     def move(self, topic: str, partition: int, target: Path) -> None:
         """Move a partition's directory to another log dir (AlterReplicaLogDirs)."""
@@ -101,6 +231,8 @@ class LogManager:
             return
         plog.close()
         destination = target / plog.directory.name
+        if destination.exists():
+            raise OSError(f"{destination} already exists")
         try:
             shutil.move(str(plog.directory), str(destination))
         except OSError:
@@ -111,7 +243,10 @@ class LogManager:
         finally:
             self.logs[(topic, partition)] = PartitionLog.open(
                 destination, topic, partition, plog.config, True, plog.log_start_offset)
-            self.checkpoint_starts()
+            if destination != plog.directory:
+                self._counts[plog.directory.parent] -= 1
+                self._counts[target] = self._counts.get(target, 0) + 1
+            self.checkpoint()
 
     def reconfigure(self, topic: str, config: LogConfig) -> None:
         for (name, _partition), plog in self.logs.items():
@@ -120,36 +255,26 @@ class LogManager:
 
     # --- checkpoints --------------------------------------------------------------------
 
-    def _read_start_checkpoints(self) -> dict[tuple[str, int], int]:
-        starts: dict[tuple[str, int], int] = {}
-        for directory in self.dirs:
-            path = directory / START_CHECKPOINT
-            try:
-                lines = path.read_text().splitlines()
-            except FileNotFoundError:
-                continue
-            for line in lines[2:]:
-                parts = line.split()
-                if len(parts) == 3 and parts[1].isdigit():
-                    starts[(parts[0], int(parts[1]))] = int(parts[2])
-        return starts
+    def checkpoint(self) -> None:
+        """Write both checkpoints of every log dir (log start and recovery point)."""
+        self.checkpoint_starts()
+        self.checkpoint_recovery()
 
     def checkpoint_starts(self) -> None:
-        """Kafka's checkpoint format: version, count, then `topic partition offset` lines."""
         for directory in self.dirs:
-            entries = [
-                f"{t} {p} {plog.log_start_offset}"
-                for (t, p), plog in self.logs.items()
-                if plog.directory.parent == directory and plog.log_start_offset > 0
-            ]
-            path = directory / START_CHECKPOINT
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text("\n".join(["0", str(len(entries)), *entries]) + "\n")
-            os.replace(tmp, path)
+            write_checkpoint(directory / LOG_START, [
+                (t, p, plog.log_start_offset) for (t, p), plog in self.logs.items()
+                if plog.directory.parent == directory and plog.log_start_offset > 0])
+
+    def checkpoint_recovery(self) -> None:
+        for directory in self.dirs:
+            write_checkpoint(directory / RECOVERY_POINT, [
+                (t, p, plog.recovery_point) for (t, p), plog in self.logs.items()
+                if plog.directory.parent == directory])
 
     def close(self) -> None:
-        self.checkpoint_starts()
         for plog in self.logs.values():
             plog.close()
+        self.checkpoint()
         for directory in self.dirs:
             (directory / CLEAN_SHUTDOWN).write_text("")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fjord.fsutil import atomic_write
 from fjord.protocol.records import NO_PRODUCER_ID, BatchHeader
 
 INT32_MAX = 2**31 - 1
@@ -157,9 +157,7 @@ class ProducerStateTable:
             "ongoing": {str(pid): first for pid, first in self.ongoing.items()},
             "aborted": self.aborted,
         }
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(data))
 
     def load(self, path: Path) -> int:
         """Load a snapshot; returns the offset it is valid up to (0 if none)."""

@@ -21,17 +21,35 @@ from fjord.broker.apis.describe_configs import topic_configs
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
 from fjord.broker.state import TopicError
+from fjord.security.acls import CLUSTER_NAME, Op, ResourceType
 
 
 @api(19, "CreateTopics", 2, 7)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    results: list[dict[str, Any]] = []
+    try:
+        with ctx.broker.topic_batch():  # one fsync of the metadata for the whole request
+            _create_each(ctx, request, results)
+    except OSError as exc:
+        for result in results:
+            if result["error_code"] == 0 and not request.validate_only:
+                result["error_code"] = ErrorCode.kafka_storage_error
+                result["error_message"] = f"Cannot create topic: {exc}"
+    return {"topics": results}
+
+
+def _create_each(ctx: RequestContext, request: Any, results: list[dict[str, Any]]) -> None:
     broker = ctx.broker
-    results = []
     for topic in request.topics:
         partitions, replication = topic.num_partitions, topic.replication_factor
         result: dict[str, Any] = {"name": topic.name, "error_code": 0, "error_message": None,
                                   "num_partitions": -1, "replication_factor": -1, "configs": None}
         try:
+            if broker.authorizer is not None and not (
+                    ctx.allowed(Op.CREATE, ResourceType.CLUSTER, CLUSTER_NAME, log_denied=False)
+                    or ctx.allowed(Op.CREATE, ResourceType.TOPIC, topic.name)):
+                raise TopicError(ErrorCode.topic_authorization_failed,
+                                 "Authorization failed.")
             if topic.assignments:
                 if partitions != -1 or replication != -1:
                     raise TopicError(ErrorCode.invalid_request,
@@ -60,4 +78,3 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             result["error_code"] = exc.code
             result["error_message"] = exc.message
         results.append(result)
-    return {"topics": results}

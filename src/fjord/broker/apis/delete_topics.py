@@ -19,6 +19,7 @@ from kio.schema.errors import ErrorCode
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
 from fjord.broker.state import TopicError
+from fjord.security.acls import Op, ResourceType
 
 
 @api(20, "DeleteTopics", 1, 6)
@@ -41,6 +42,11 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
         info = broker.metadata.topics.get(name)
         if info is not None:
             entry["topic_id"] = info.topic_id
+        if broker.authorizer is not None and not ctx.allowed(Op.DELETE, ResourceType.TOPIC, name):
+            entry.update(error_code=ErrorCode.topic_authorization_failed,
+                         error_message="Authorization failed.")
+            responses.append(entry)
+            continue
         try:
             broker.delete_topic(name)
         except TopicError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 from fjord.broker.apis.metadata import NOT_REQUESTED
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.security.acls import CLUSTER_NAME, ResourceType
 
 
 @api(60, "DescribeCluster", 0, 1)
@@ -23,7 +24,10 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
         "error_code": 0, "error_message": None,
         "endpoint_type": getattr(request, "endpoint_type", 1),
         "cluster_id": broker.metadata.cluster_id, "controller_id": broker.node_id,
-        "brokers": [{"broker_id": broker.node_id, "host": broker.host, "port": broker.port,
+        "brokers": [{"broker_id": broker.node_id, "host": ctx.endpoint[0], "port": ctx.endpoint[1],
                      "rack": None}],
-        "cluster_authorized_operations": NOT_REQUESTED,
+        "cluster_authorized_operations": broker.authorizer.operations(
+            ctx.session.principal, ctx.client_host, ResourceType.CLUSTER, CLUSTER_NAME)
+        if broker.authorizer is not None and getattr(request, "include_cluster_authorized_operations", False)
+        else NOT_REQUESTED,
     }

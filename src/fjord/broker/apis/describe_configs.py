@@ -75,7 +75,7 @@ def broker_configs(broker: BrokerState, keys: Any, synonyms: bool) -> list[dict[
         result.append({
             "name": name, "value": None if key.sensitive else rendered, "read_only": True,
             "config_source": source, "is_sensitive": key.sensitive,
-            "synonyms": [{"name": name, "value": rendered, "source": source}]
+            "synonyms": [{"name": name, "value": None if key.sensitive else rendered, "source": source}]
             if synonyms else [],
             "config_type": TYPE_CODES.get(key.type, 0), "documentation": key.doc or None,
         })

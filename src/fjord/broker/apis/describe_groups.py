@@ -26,6 +26,7 @@ from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
 from fjord.coordinator.groups import GroupState
+from fjord.security.acls import Op, ResourceType
 
 NOT_REQUESTED = -(2**31)
 GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8)  # READ, DELETE, DESCRIBE
@@ -38,6 +39,15 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     operations = GROUP_OPERATIONS if wanted_ops else NOT_REQUESTED
     described = []
     for group_id in request.groups:
+        if ctx.broker.authorizer is not None:
+            if not ctx.allowed(Op.DESCRIBE, ResourceType.GROUP, group_id):
+                described.append({"error_code": ErrorCode.group_authorization_failed, "group_id": group_id,
+                                  "group_state": "", "protocol_type": "", "protocol_data": "",
+                                  "members": [], "authorized_operations": NOT_REQUESTED})
+                continue
+            if wanted_ops:
+                operations = ctx.broker.authorizer.operations(
+                    ctx.session.principal, ctx.client_host, ResourceType.GROUP, group_id)
         live = groups.consumer.describe(group_id)
         if live is not None:
             described.append({**live, "authorized_operations": operations})

@@ -29,10 +29,17 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import denied_topics
 from fjord.broker.state import BrokerState
+from fjord.security.acls import Op
+from fjord.security.quotas import CONSUMER
 from fjord.storage.log import OffsetOutOfRange, PartitionLog
 
 READ_COMMITTED = 1
+
+
+def _names(broker: BrokerState, request: Any) -> list[str]:
+    return [name for name, _ in (_resolve(broker, topic) for topic in request.topics) if name is not None]
 
 
 def _resolve(broker: BrokerState, topic: Any) -> tuple[str | None, Any]:
@@ -43,7 +50,7 @@ def _resolve(broker: BrokerState, topic: Any) -> tuple[str | None, Any]:
     return (info.name if info else None), topic.topic_id
 
 
-def _collect(broker: BrokerState, request: Any, committed: bool
+def _collect(broker: BrokerState, request: Any, committed: bool, denied: frozenset[str] = frozenset()
              ) -> tuple[list[dict[str, Any]], int, list[PartitionLog]]:
     # The client's limit, capped by the broker's own (fetch.max.bytes, as in Kafka).
     budget = min(getattr(request, "max_bytes", 2**31 - 1), int(broker.config.get("fetch.max.bytes")))
@@ -60,6 +67,10 @@ def _collect(broker: BrokerState, request: Any, committed: bool
                 "aborted_transactions": [] if committed else None, "records": b"",
             }
             plog = broker.partition(name, part.partition) if name is not None else None
+            if name in denied:
+                entry["error_code"] = ErrorCode.topic_authorization_failed
+                partitions.append(entry)
+                continue
             if plog is None:
                 entry["error_code"] = (ErrorCode.unknown_topic_id if name is None
                                        else ErrorCode.unknown_topic_or_partition)
@@ -98,15 +109,17 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     committed = getattr(request, "isolation_level", 0) == READ_COMMITTED
     wait = request.max_wait.total_seconds()
     deadline = time.monotonic() + max(wait, 0.0)
+    denied = denied_topics(ctx, Op.READ, _names(broker, request)) if broker.authorizer else frozenset()
     while True:
-        responses, total, logs = _collect(broker, request, committed)
+        responses, total, logs = _collect(broker, request, committed, denied)
         errors = any(
             p["error_code"] != 0 for t in responses for p in t["partitions"]
         )
         remaining = deadline - time.monotonic()
-        if total >= max(request.min_bytes, 1) or errors or remaining <= 0 or not logs:
+        if (total >= max(request.min_bytes, 1) or errors or remaining <= 0 or not logs
+                or broker.stopping):
             break
-        waiters = [plog.waiter() for plog in logs]
+        waiters = [plog.waiter() for plog in logs] + [broker.stop_waiter()]
         try:
             await asyncio.wait(waiters, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -115,4 +128,5 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     for topic_response in responses:
         for part in topic_response["partitions"]:
             broker.metrics.fetched(topic_response["topic"], len(part["records"]), part["error_code"] == 0)
-    return {"error_code": 0, "session_id": 0, "responses": responses}
+    throttle = ctx.record_quota(CONSUMER, total) if broker.quotas.active else 0
+    return {"error_code": 0, "session_id": 0, "responses": responses, "throttle_time": throttle}

@@ -20,6 +20,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.security.acls import Op, ResourceType
 
 GROUP, TRANSACTION = 0, 1
 
@@ -30,8 +31,14 @@ def _entry(ctx: RequestContext, key: str, key_type: int) -> dict[str, Any]:
         return {"key": key, "error_code": ErrorCode.invalid_request,
                 "error_message": f"unsupported key type {key_type}",
                 "node_id": -1, "host": "", "port": -1}
+    if broker.authorizer is not None and not ctx.allowed(
+            Op.DESCRIBE, ResourceType.GROUP if key_type == GROUP else ResourceType.TRANSACTIONAL_ID, key):
+        code = (ErrorCode.group_authorization_failed if key_type == GROUP
+                else ErrorCode.transactional_id_authorization_failed)
+        return {"key": key, "error_code": code, "error_message": None, "node_id": -1, "host": "",
+                "port": -1}
     return {"key": key, "error_code": ErrorCode.none, "error_message": None,
-            "node_id": broker.node_id, "host": broker.host, "port": broker.port}
+            "node_id": broker.node_id, "host": ctx.endpoint[0], "port": ctx.endpoint[1]}
 
 
 @api(10, "FindCoordinator", 0, 6)

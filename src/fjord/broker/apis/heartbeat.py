@@ -13,13 +13,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from kio.schema.errors import ErrorCode
+
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
+from fjord.broker.security import group_denied
+from fjord.security.acls import Op
 
 
 @api(12, "Heartbeat", 0, 4)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    if group_denied(ctx, Op.READ, request.group_id):
+        return {"error_code": ErrorCode.group_authorization_failed}
     code = coordinator(ctx).heartbeat(request.group_id, request.generation_id, request.member_id,
                                       getattr(request, "group_instance_id", None))
     return {"error_code": code}

@@ -21,6 +21,7 @@ from typing import Any
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import millis
 from fjord.broker.registry import api
+from fjord.broker.security import init_denial
 from fjord.coordinator.transactions import MAX_EPOCH, TxnError
 
 
@@ -28,6 +29,10 @@ from fjord.coordinator.transactions import MAX_EPOCH, TxnError
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     current = getattr(request, "producer_id", -1)
     epoch = getattr(request, "producer_epoch", -1)
+    if ctx.broker.authorizer is not None:
+        denied = init_denial(ctx, request.transactional_id)
+        if denied is not None:
+            return {"error_code": denied, "producer_id": -1, "producer_epoch": -1}
     if request.transactional_id is not None:
         try:
             pid, new_epoch = ctx.broker.transactions.init_producer_id(

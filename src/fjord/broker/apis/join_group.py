@@ -21,13 +21,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from kio.schema.errors import ErrorCode
+
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator, millis
 from fjord.broker.registry import api
+from fjord.broker.security import group_denied
+from fjord.security.acls import Op
 
 
 @api(11, "JoinGroup", 0, 9)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    if group_denied(ctx, Op.READ, request.group_id):
+        return {"error_code": ErrorCode.group_authorization_failed, "generation_id": -1, "leader": "",
+                "member_id": request.member_id, "members": [],
+                "protocol_name": None if ctx.api_version >= 7 else ""}
     session = millis(request.session_timeout)
     rebalance = millis(getattr(request, "rebalance_timeout", session))
     if rebalance < 0:

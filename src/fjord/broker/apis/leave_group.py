@@ -21,10 +21,14 @@ from kio.schema.errors import ErrorCode
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
+from fjord.broker.security import group_denied
+from fjord.security.acls import Op
 
 
 @api(13, "LeaveGroup", 0, 5)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    if group_denied(ctx, Op.READ, request.group_id):
+        return {"error_code": ErrorCode.group_authorization_failed, "members": []}
     groups = coordinator(ctx)
     if ctx.api_version < 3:
         (code,) = groups.leave(request.group_id, [(request.member_id, None)])

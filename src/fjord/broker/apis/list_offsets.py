@@ -23,6 +23,8 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import denied_topics
+from fjord.security.acls import Op
 from fjord.storage.log import PartitionLog
 
 LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED = -1, -2, -3, -4, -5
@@ -49,14 +51,17 @@ def lookup(plog: PartitionLog, timestamp: int, committed: bool = False) -> tuple
 @api(2, "ListOffsets", 1, 9)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     committed = getattr(request, "isolation_level", 0) == 1
+    denied = (denied_topics(ctx, Op.DESCRIBE, [t.name for t in request.topics])
+              if ctx.broker.authorizer is not None else frozenset())
     topics = []
     for topic in request.topics:
         partitions = []
         for part in topic.partitions:
             plog = ctx.broker.partition(topic.name, part.partition_index)
-            if plog is None:
+            if plog is None or topic.name in denied:
                 partitions.append({"partition_index": part.partition_index,
-                                   "error_code": ErrorCode.unknown_topic_or_partition,
+                                   "error_code": ErrorCode.topic_authorization_failed
+                                   if topic.name in denied else ErrorCode.unknown_topic_or_partition,
                                    "timestamp": -1, "offset": -1, "leader_epoch": -1})
                 continue
             offset, stamp = lookup(plog, part.timestamp, committed)

@@ -30,8 +30,10 @@ from kio.schema.errors import ErrorCode
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
+from fjord.broker.security import denied_topics, group_denied
 from fjord.coordinator.groups import GroupError
 from fjord.coordinator.offsets import CommittedOffset
+from fjord.security.acls import Op
 
 log = logging.getLogger("fjord.coordinator")
 
@@ -41,12 +43,17 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     groups = coordinator(ctx)
     broker = ctx.broker
     group_error = ErrorCode.none
+    denied: frozenset[str] = frozenset()
+    if broker.authorizer is not None:
+        if group_denied(ctx, Op.READ, request.group_id):
+            group_error = ErrorCode.group_authorization_failed
+        denied = denied_topics(ctx, Op.READ, [t.name for t in request.topics if getattr(t, "name", None)])
     try:
         groups.validate_commit(request.group_id, request.generation_id_or_member_epoch,
                                request.member_id, getattr(request, "group_instance_id", None),
                                ctx.api_version)
     except GroupError as exc:
-        group_error = exc.code
+        group_error = group_error or exc.code
     now = int(time.time() * 1000)
     entries: dict[tuple[str, int], CommittedOffset] = {}
     answers: list[tuple[dict[str, Any], list[tuple[dict[str, Any], tuple[str, int] | None]]]] = []
@@ -64,7 +71,9 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             key = None
             if group_error == ErrorCode.none:
                 metadata = part.committed_metadata or ""
-                if info is None or not 0 <= part.partition_index < info.partitions:
+                if name in denied:
+                    row["error_code"] = ErrorCode.topic_authorization_failed
+                elif info is None or not 0 <= part.partition_index < info.partitions:
                     row["error_code"] = (ErrorCode.unknown_topic_id if name is None
                                          else ErrorCode.unknown_topic_or_partition)
                 elif len(metadata.encode()) > groups.metadata_max:

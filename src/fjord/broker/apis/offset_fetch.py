@@ -27,7 +27,9 @@ from kio.schema.errors import ErrorCode
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
+from fjord.broker.security import group_denied
 from fjord.broker.state import BrokerState
+from fjord.security.acls import Op, ResourceType
 
 
 def _partition(index: int, found: Any) -> dict[str, Any]:
@@ -65,8 +67,24 @@ def _group_topics(ctx: RequestContext, group_id: str, topics: Any) -> list[dict[
     return answer
 
 
+def _visible(ctx: RequestContext, topics: list[dict[str, Any]], asked: bool) -> list[dict[str, Any]]:
+    """Topics the principal cannot DESCRIBE: left out of "all", TOPIC_AUTHORIZATION_FAILED
+    when named."""
+    kept = []
+    for topic in topics:
+        if ctx.allowed(Op.DESCRIBE, ResourceType.TOPIC, topic["name"], log_denied=asked):
+            kept.append(topic)
+        elif asked:
+            for part in topic["partitions"]:
+                part.update(committed_offset=-1, error_code=ErrorCode.topic_authorization_failed)
+            kept.append(topic)
+    return kept
+
+
 @api(9, "OffsetFetch", 1, 10)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    if ctx.broker.authorizer is not None:
+        return _authorized(ctx, request)
     if ctx.api_version < 8:
         return {"topics": _group_topics(ctx, request.group_id, request.topics),
                 "error_code": ErrorCode.none}
@@ -75,3 +93,19 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
          "topics": _group_topics(ctx, group.group_id, group.topics)}
         for group in request.groups
     ]}
+
+
+def _authorized(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    def one(group_id: str, topics: Any) -> tuple[ErrorCode, list[dict[str, Any]]]:
+        if group_denied(ctx, Op.DESCRIBE, group_id):
+            return ErrorCode.group_authorization_failed, []
+        return ErrorCode.none, _visible(ctx, _group_topics(ctx, group_id, topics), topics is not None)
+
+    if ctx.api_version < 8:
+        code, found = one(request.group_id, request.topics)
+        return {"topics": found, "error_code": code}
+    groups = []
+    for group in request.groups:
+        code, found = one(group.group_id, group.topics)
+        groups.append({"group_id": group.group_id, "error_code": code, "topics": found})
+    return {"groups": groups}

@@ -31,6 +31,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import produce_denial
 from fjord.protocol.records import (
     BatchHeader,
     CorruptBatch,
@@ -38,6 +39,8 @@ from fjord.protocol.records import (
     iter_records,
     split_batches,
 )
+from fjord.security.acls import Op, ResourceType
+from fjord.security.quotas import PRODUCER
 from fjord.storage.log import PartitionLog
 from fjord.storage.producer_state import DuplicateSequence, OutOfOrderSequence, ProducerFenced
 
@@ -104,9 +107,17 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any] | None:
     now_ms = int(time.time() * 1000)
     to_flush: list[PartitionLog] = []
     responses = []
+    if broker.authorizer is not None:
+        denial = produce_denial(ctx, request)
+        if denial is not None:
+            return denial
     for topic in request.topic_data:
         partitions = []
+        denied = broker.authorizer is not None and not ctx.allowed(Op.WRITE, ResourceType.TOPIC, topic.name)
         for data in topic.partition_data:
+            if denied:
+                partitions.append(_result(data.index, ErrorCode.topic_authorization_failed))
+                continue
             plog = broker.partition(topic.name, data.index)
             if plog is None:
                 partitions.append(_result(data.index, ErrorCode.unknown_topic_or_partition))
@@ -135,6 +146,10 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any] | None:
                 for item in topic_response["partition_responses"]:
                     if item["error_code"] == ErrorCode.none:
                         item["error_code"] = ErrorCode.kafka_storage_error
+    throttle = 0
+    if broker.quotas.active:
+        size = sum(len(d.records or b"") for t in request.topic_data for d in t.partition_data)
+        throttle = ctx.record_quota(PRODUCER, size)
     if request.acks == 0:
         return None
-    return {"responses": responses}
+    return {"responses": responses, "throttle_time": throttle}

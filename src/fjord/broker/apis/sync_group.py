@@ -14,13 +14,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from kio.schema.errors import ErrorCode
+
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
+from fjord.broker.security import group_denied
+from fjord.security.acls import Op
 
 
 @api(14, "SyncGroup", 0, 5)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    if group_denied(ctx, Op.READ, request.group_id):
+        return {"error_code": ErrorCode.group_authorization_failed, "assignment": b""}
     result = await coordinator(ctx).sync(
         group_id=request.group_id,
         generation=request.generation_id,

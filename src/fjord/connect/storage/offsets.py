@@ -7,13 +7,13 @@ schemaless JSON — so the offsets topic reads the same as one written by a Java
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from fjord.connect.storage.kafka_log import ClientConfig, KafkaLog, dump_json, load_json
+from fjord.fsutil import atomic_write
 
 
 def source_offset_key(connector: str, partition: Mapping[str, Any]) -> str:
@@ -93,12 +93,7 @@ class FileOffsetBackingStore(OffsetBackingStore):
             with self._lock:
                 snapshot = json.dumps(self._data, sort_keys=True)
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            with open(tmp, "w", encoding="utf-8") as out:
-                out.write(snapshot)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
+            atomic_write(self.path, snapshot)
 
 
 class MemoryOffsetBackingStore(OffsetBackingStore):

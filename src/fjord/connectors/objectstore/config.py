@@ -16,15 +16,11 @@ from fjord.connect.config_def import (
     at_least,
     valid_string,
 )
-from fjord.connectors.objectstore import s3
 from fjord.connectors.objectstore.formats import COMPRESSIONS, FORMATS, ObjectFormat
-from fjord.connectors.objectstore.store import (
-    InvalidLocation,
-    Location,
-    ObjectStore,
-    open_store,
-    parse_location,
-)
+from fjord.objectstore import s3
+from fjord.objectstore.factory import open_store
+from fjord.objectstore.location import Location, parse_location
+from fjord.objectstore.store import InvalidLocation, ObjectStore
 
 STORE_URL = "store.url"
 FORMAT = "format"

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fjord.connectors.objectstore.naming import run_log_prefix
-from fjord.connectors.objectstore.store import ObjectStore, StoreError
+from fjord.objectstore.store import ObjectStore, StoreError
 
 log = logging.getLogger("fjord.backup.runs")
 

@@ -46,7 +46,8 @@ from fjord.connectors.objectstore.envelope import BackupRecord
 from fjord.connectors.objectstore.formats import FormatError, ObjectFormat, decode_object
 from fjord.connectors.objectstore.naming import object_key, parse_object_key, partition_prefix
 from fjord.connectors.objectstore.runlog import FAILED, RunLog, RunRecord
-from fjord.connectors.objectstore.store import Location, ObjectStore, StoreError
+from fjord.objectstore.location import Location
+from fjord.objectstore.store import ObjectStore, StoreError
 
 log = logging.getLogger("fjord.backup.sink")
 

@@ -40,7 +40,7 @@ from fjord.connectors.objectstore.naming import (
     partition_prefix,
     restore_progress_prefix,
 )
-from fjord.connectors.objectstore.store import ObjectInfo, ObjectStore, StoreError
+from fjord.objectstore.store import ObjectInfo, ObjectStore, StoreError
 
 log = logging.getLogger("fjord.backup.source")
 

@@ -1,4 +1,5 @@
-"""One storage test-suite, run against both backends: a local folder and a real S3 server."""
+"""One storage test-suite, run against both backends: a local folder and a real S3 server
+(moto, a separate process on 127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from fjord.connectors.objectstore.local import LocalStore
-from fjord.connectors.objectstore.s3 import S3Options, S3Store
-from fjord.connectors.objectstore.store import (
+from fjord.objectstore.factory import open_store
+from fjord.objectstore.local import LocalStore
+from fjord.objectstore.location import parse_location
+from fjord.objectstore.s3 import S3Options, S3Store
+from fjord.objectstore.store import (
     BucketNotFound,
     InvalidLocation,
     ObjectNotFound,
     ObjectStore,
     StoreAuthError,
     StoreUnreachable,
-    open_store,
-    parse_location,
 )
-from tests.backup.moto_server import MotoServer
+from tests.support.moto_server import MotoServer
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -48,6 +49,17 @@ def test_put_get_is_byte_exact_and_overwrites(store: ObjectStore) -> None:
     head = store.head("a/b/c.bin")
     assert head is not None and head.size == 6
     assert store.head("a/b/missing") is None
+
+
+def test_ranged_reads(store: ObjectStore) -> None:
+    data = os.urandom(300_000)
+    store.put("r/obj", data)
+    assert store.get_range("r/obj", 0, 10) == data[:10]
+    assert store.get_range("r/obj", 123_456, 70_000) == data[123_456:193_456]
+    assert store.get_range("r/obj", 299_990, 100) == data[299_990:]  # short at the end
+    assert store.get_range("r/obj", 300_000, 10) == b""
+    with pytest.raises(ObjectNotFound):
+        store.get_range("r/missing", 0, 10)
 
 
 def test_large_object(store: ObjectStore) -> None:

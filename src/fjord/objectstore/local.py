@@ -15,7 +15,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from fjord.connectors.objectstore.store import (
+from fjord.fsutil import TMP_MARK, atomic_write
+from fjord.objectstore.store import (
     BucketNotFound,
     ObjectInfo,
     ObjectNotFound,
@@ -24,7 +25,7 @@ from fjord.connectors.objectstore.store import (
     StoreError,
 )
 
-_TMP_MARK = ".fjord-tmp-"
+_TMP_MARK = TMP_MARK
 
 
 def _is_temporary(name: str) -> bool:
@@ -46,40 +47,29 @@ class LocalStore(ObjectStore):
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.parent / f".{path.name}{_TMP_MARK}{uuid.uuid4().hex}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            try:
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-            self._fsync_dir(path.parent)
+            atomic_write(path, data)
         except PermissionError as exc:
             raise StoreAuthError(f"{self.description}: cannot write {key}: {exc.strerror}") from exc
         except OSError as exc:
             raise StoreError(f"{self.description}: cannot write {key}: {exc.strerror or exc}") from exc
 
-    @staticmethod
-    def _fsync_dir(directory: Path) -> None:
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
     def get(self, key: str) -> bytes:
         path = self._path(key)
         try:
             return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise ObjectNotFound(f"{self.description}{key}: no such object") from None
+        except PermissionError as exc:
+            raise StoreAuthError(f"{self.description}: cannot read {key}: {exc.strerror}") from exc
+        except OSError as exc:
+            raise StoreError(f"{self.description}: cannot read {key}: {exc.strerror or exc}") from exc
+
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        path = self._path(key)
+        try:
+            with open(path, "rb") as file:
+                file.seek(start)
+                return file.read(length)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise ObjectNotFound(f"{self.description}{key}: no such object") from None
         except PermissionError as exc:

@@ -1,0 +1,1 @@
+"""The managed layer: clusters, configurations and revisions, operations, behind MSK's HTTP API."""

@@ -1,0 +1,1 @@
+"""Fjord's security layer: TLS contexts, SASL mechanisms, principals, the authorizer, quotas."""
