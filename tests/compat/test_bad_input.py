@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import struct
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from kio.schema.errors import ErrorCode
 from fjord.protocol.codec import build, decode_response, encode_request, request_class, response_class
 from fjord.protocol.records import control_batch
 from tests.support.batches import make_batch
-from tests.support.broker import BrokerProcess
+from tests.support.broker import BrokerFactory, BrokerProcess
 
 API_VERSIONS, PRODUCE, METADATA, CREATE_TOPICS = 18, 0, 3, 19
 MAX_REQUEST = 1 << 20
@@ -75,7 +74,7 @@ class RawClient:
 
 
 @pytest.fixture
-def strict_broker(broker_factory: Callable[..., BrokerProcess]) -> BrokerProcess:
+def strict_broker(broker_factory: BrokerFactory) -> BrokerProcess:
     return broker_factory({"auto.create.topics.enable": "false",
                            "socket.request.max.bytes": str(MAX_REQUEST)})
 

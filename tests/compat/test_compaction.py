@@ -13,6 +13,7 @@ from confluent_kafka.admin import (
     NewTopic,
 )
 
+from tests.support.broker import BrokerFactory, BrokerProcess
 from tests.support.wait import wait_until
 
 
@@ -32,7 +33,7 @@ def _read_all(bootstrap: str, topic: str) -> list[tuple[int, bytes, bytes | None
     return out
 
 
-def test_compacted_topic_keeps_latest_value_per_key(broker_factory) -> None:  # type: ignore[no-untyped-def]
+def test_compacted_topic_keeps_latest_value_per_key(broker_factory: BrokerFactory) -> None:
     broker = broker_factory({"log.cleaner.backoff.ms": "200"})
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic("table", 1, 1, config={
@@ -65,11 +66,11 @@ def test_compacted_topic_keeps_latest_value_per_key(broker_factory) -> None:  # 
     assert offsets[-1] == 1499
 
 
-def _compactions(broker, partition_dir: str) -> int:  # type: ignore[no-untyped-def]
+def _compactions(broker: BrokerProcess, partition_dir: str) -> int:
     return broker.log_path.read_text(errors="replace").count(f"compacted {partition_dir}:")
 
 
-def test_open_transaction_does_not_displace_committed_value(broker_factory) -> None:  # type: ignore[no-untyped-def]
+def test_open_transaction_does_not_displace_committed_value(broker_factory: BrokerFactory) -> None:
     """Issue 8: k=committed at offset 0, filler, an open transaction writes k, the cleaner
     runs, the transaction aborts: a read_committed consumer still sees k=committed.
 

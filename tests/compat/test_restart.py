@@ -4,13 +4,12 @@ after SIGKILL, and the log continues at the offsets it had."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
-from tests.support.broker import BrokerProcess
+from tests.support.broker import BrokerFactory
 
 TOPICS = {"orders": 3, "audit": 1}
 CONFIGS = {"orders": {"retention.ms": "86400000", "cleanup.policy": "delete"},
@@ -63,7 +62,7 @@ def snapshot(bootstrap: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])
-def test_restart_keeps_topics_configs_and_data(broker_factory: Callable[..., BrokerProcess],
+def test_restart_keeps_topics_configs_and_data(broker_factory: BrokerFactory,
                                                how: str) -> None:
     broker = broker_factory()
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})

@@ -9,7 +9,6 @@ log.retention.check.interval.ms makes the broker's retention pass run within the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from kafka import KafkaConsumer
 from kafka import TopicPartition as KTopicPartition
 from kafka.errors import OffsetOutOfRangeError
 
-from tests.support.broker import BrokerProcess
+from tests.support.broker import BrokerFactory, BrokerProcess
 from tests.support.wait import wait_until
 
 SEGMENT_BYTES = 1024
@@ -27,7 +26,7 @@ VALUE = b"v" * 100
 
 
 @pytest.fixture
-def retention_broker(broker_factory: Callable[..., BrokerProcess]) -> BrokerProcess:
+def retention_broker(broker_factory: BrokerFactory) -> BrokerProcess:
     return broker_factory({"log.retention.check.interval.ms": "100"})
 
 

@@ -17,10 +17,9 @@ import subprocess
 import sys
 import tarfile
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.broker import BrokerProcess
+from tests.support.broker import BrokerFactory
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
@@ -85,7 +84,7 @@ def allowlist() -> list[str]:
     return [line for line in lines if line]
 
 
-def test_kafka_python_integration_suite(broker_factory: Callable[..., BrokerProcess],
+def test_kafka_python_integration_suite(broker_factory: BrokerFactory,
                                         tmp_path: Path) -> None:
     sources = kafka_python_sources()
     broker = broker_factory(PEER_BROKER_CONFIG)

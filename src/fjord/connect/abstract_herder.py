@@ -24,7 +24,7 @@ from fjord.connect.herder import (
     connector_not_found,
 )
 from fjord.connect.offset_admin import OffsetAdmin
-from fjord.connect.plugins import BUILTIN_VERSION, Plugins
+from fjord.connect.plugins import BUILTIN_VERSION, PluginNotFound, Plugins
 from fjord.connect.status import Status, TargetState, TaskId, TaskState
 from fjord.connect.storage.config import ConnectorEntry, MemoryConfigBackingStore, RestartRequest
 from fjord.connect.storage.offsets import OffsetBackingStore
@@ -290,14 +290,16 @@ class AbstractHerder(WorkerListener):
     def connector_status(self, name: str) -> dict[str, Any]:
         entry = self._entry(name)
         status = self.status_store.connector(name)
+        version = self._plugin_version(entry)
         connector = status.to_json() if status else {"state": TaskState.UNASSIGNED, "worker_id": ""}
+        connector["version"] = version
         tasks = []
         if entry.target != TargetState.STOPPED:
             for index in range(len(entry.task_configs)):
                 task_status = self.status_store.task(TaskId(name, index))
                 body = task_status.to_json() if task_status else {"state": TaskState.UNASSIGNED,
                                                                   "worker_id": ""}
-                tasks.append({"id": index, **body})
+                tasks.append({"id": index, **body, "version": version})
         return {"name": name, "connector": connector, "tasks": tasks,
                 "type": self.worker.connector_type(entry.config)}
 
@@ -307,7 +309,14 @@ class AbstractHerder(WorkerListener):
             raise NotFoundError(f"Task {name}-{task} not found")
         status = self.status_store.task(TaskId(name, task))
         body = status.to_json() if status else {"state": TaskState.UNASSIGNED, "worker_id": ""}
-        return {"id": task, **body}
+        return {"id": task, **body, "version": self._plugin_version(entry)}
+
+    def _plugin_version(self, entry: ConnectorEntry) -> str:
+        """The `version` of status bodies (Kafka 4.1, KIP-891): the connector plugin's version."""
+        try:
+            return self.plugins.desc(entry.config.get("connector.class", "")).version()
+        except PluginNotFound:
+            return "undefined"
 
     def active_topics(self, name: str) -> dict[str, Any]:
         self._entry(name)

@@ -393,6 +393,9 @@ class Converter(abc.ABC):
     @abc.abstractmethod
     def to_connect_data(self, topic: str, value: bytes | None) -> tuple[Schema | None, Any]: ...
 
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
 
 class HeaderConverter(abc.ABC):
     def configure(self, configs: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
@@ -405,6 +408,9 @@ class HeaderConverter(abc.ABC):
     @abc.abstractmethod
     def to_connect_header(self, topic: str, key: str, value: bytes | None
                           ) -> tuple[Schema | None, Any]: ...
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
 
 
 # ---------------------------------------------------------------- transformations and predicates

@@ -132,7 +132,9 @@ class OffsetAdmin:
             return
         to_set, to_delete = [], []
         for item in offsets:
-            partition = item.get("partition") or {}
+            partition = item.get("partition")
+            if not isinstance(partition, dict):
+                raise BadRequestError("Partitions cannot be null or empty and must be objects")
             topic, index = partition.get("kafka_topic"), partition.get("kafka_partition")
             if not isinstance(topic, str) or not isinstance(index, int):
                 raise BadRequestError("Partitions must contain kafka_topic (string) and "

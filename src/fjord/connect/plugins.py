@@ -203,6 +203,17 @@ class Plugins:
         converter.configure(configs)
         return converter
 
+    def other_plugin(self, name: str) -> type:
+        """A transformation, predicate, converter or header converter by any of its names."""
+        for kind in PLUGIN_TYPES:
+            try:
+                return self._resolve(kind, name, PluginNotFound)
+            except PluginNotFound:
+                continue
+        raise PluginNotFound(f"Failed to find any class that implements Connector, Converter, "
+                             f"HeaderConverter, Transformation or Predicate and which name matches "
+                             f"{name}")
+
     def others(self) -> list[tuple[str, str]]:
         """(class name, kind) of every transform, predicate and converter, as REST lists them."""
         return [(name, kind) for kind, table in self._other.items() for name in sorted(table)

@@ -137,17 +137,19 @@ def create_app(herder: Herder) -> FastAPI:
     def logger(name: str) -> dict[str, Any]:
         if name != "root" and name not in logging.root.manager.loggerDict:
             raise NotFoundError(f"Logger {name} not found.")
-        return {"level": _logger_json(name)["level"]}
+        return _logger_json(name)
 
-    @app.put("/admin/loggers/{name}")
+    @app.put("/admin/loggers/{name}", responses={204: {"description": "scope=cluster"}})
     def set_logger(name: str, body: dict[str, Any] = Body(...),
                    scope: str = Query("worker")) -> Any:
-        level = str(body.get("level", "")).upper()
+        if body.get("level") is None:
+            raise BadRequestError("Desired 'level' parameter was not specified in request.")
+        level = str(body["level"]).upper()
         mapped = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO,
                   "WARN": logging.WARNING, "ERROR": logging.ERROR, "FATAL": logging.CRITICAL,
                   "OFF": logging.CRITICAL + 10}.get(level)
-        if mapped is None:
-            raise BadRequestError(f"Invalid log level '{level}'.")
+        if mapped is None:  # Kafka answers an unknown level with 404, not 400
+            raise NotFoundError(f"invalid log level '{body['level']}'.")
         target = logging.getLogger(None if name == "root" else name)
         target.setLevel(mapped)
         now = int(time.time() * 1000)
@@ -177,9 +179,9 @@ def create_app(herder: Herder) -> FastAPI:
         if given and given != plugin and not _same_plugin(herder, given, plugin):
             raise BadRequestError("Included connector type " + given + " does not match request "
                               "type " + plugin)
-        config.setdefault("connector.class", plugin)
-        herder.plugins.connector_class(config["connector.class"])
-        return herder.validate(config)
+        if given:
+            herder.plugins.connector_class(given)
+        return herder.validate(config)  # no connector.class: 400, as Kafka's herder answers
 
     # ------------------------------------------------------------ connectors
 
@@ -231,7 +233,7 @@ def create_app(herder: Herder) -> FastAPI:
     def get_config(name: str) -> dict[str, str]:
         return herder.connector_config(name)
 
-    @app.put("/connectors/{name}/config")
+    @app.put("/connectors/{name}/config", responses={201: {"description": "created"}})
     def put_config(name: str, body: dict[str, Any] = Body(...)) -> JSONResponse:
         created, info = herder.put_connector_config(name, body, allow_replace=True)
         return JSONResponse(info, status_code=201 if created else 200)
@@ -240,7 +242,7 @@ def create_app(herder: Herder) -> FastAPI:
     def patch_config(name: str, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         return herder.patch_connector_config(name, body)
 
-    @app.delete("/connectors/{name}", status_code=204)
+    @app.delete("/connectors/{name}", status_code=204, response_class=Response)
     def delete(name: str) -> Response:
         herder.delete_connector(name)
         return Response(status_code=204)
@@ -261,12 +263,13 @@ def create_app(herder: Herder) -> FastAPI:
     def task_status(name: str, task: int) -> dict[str, Any]:
         return herder.task_status(name, task)
 
-    @app.post("/connectors/{name}/tasks/{task}/restart")
+    @app.post("/connectors/{name}/tasks/{task}/restart", status_code=204, response_class=Response)
     def restart_task(name: str, task: int) -> Response:
         herder.restart_task(name, task)
         return Response(status_code=204)
 
-    @app.post("/connectors/{name}/restart")
+    @app.post("/connectors/{name}/restart", status_code=204, response_class=Response,
+              responses={202: {"description": "includeTasks or onlyFailed: the planned states"}})
     def restart(name: str, includeTasks: bool = Query(False),
                 onlyFailed: bool = Query(False)) -> Response:
         plan = herder.restart_connector(name, includeTasks, onlyFailed)
@@ -274,17 +277,17 @@ def create_app(herder: Herder) -> FastAPI:
             return Response(status_code=204)
         return JSONResponse(plan, status_code=202)
 
-    @app.put("/connectors/{name}/pause")
+    @app.put("/connectors/{name}/pause", status_code=202, response_class=Response)
     def pause(name: str) -> Response:
         herder.set_target_state(name, TargetState.PAUSED)
         return Response(status_code=202)
 
-    @app.put("/connectors/{name}/resume")
+    @app.put("/connectors/{name}/resume", status_code=202, response_class=Response)
     def resume(name: str) -> Response:
         herder.set_target_state(name, TargetState.RUNNING)
         return Response(status_code=202)
 
-    @app.put("/connectors/{name}/stop")
+    @app.put("/connectors/{name}/stop", status_code=204, response_class=Response)
     def stop(name: str) -> Response:
         herder.set_target_state(name, TargetState.STOPPED)
         return Response(status_code=204)
@@ -293,7 +296,7 @@ def create_app(herder: Herder) -> FastAPI:
     def topics(name: str) -> dict[str, Any]:
         return herder.active_topics(name)
 
-    @app.put("/connectors/{name}/topics/reset")
+    @app.put("/connectors/{name}/topics/reset", status_code=202, response_class=Response)
     def reset_topics(name: str) -> Response:
         herder.reset_topics(name)
         return Response(status_code=202)
@@ -307,6 +310,8 @@ def create_app(herder: Herder) -> FastAPI:
         items = body.get("offsets")
         if not isinstance(items, list) or not items:
             raise BadRequestError("Offsets must be specified and non-empty")
+        if not all(isinstance(item, dict) for item in items):
+            raise BadRequestError("Each offset must be an object with 'partition' and 'offset'")
         return herder.alter_offsets(name, items)
 
     @app.delete("/connectors/{name}/offsets")
