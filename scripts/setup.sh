@@ -37,6 +37,13 @@ if [ "${1:-}" = "--test" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq prometheus >/dev/null
   fi
   command -v promtool >/dev/null || { echo "prometheus is required by the tests and could not be installed" >&2; exit 1; }
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "== installing chromium (apt-get)"  # the console's browser tests drive Debian's chromium
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null
+  fi
+  command -v chromium >/dev/null || { echo "chromium is required by the tests and could not be installed" >&2; exit 1; }
   if [ -f tests/compat/js/package.json ]; then
     echo "== installing node packages for the kafkajs tests"
     (cd tests/compat/js && npm install --silent --no-audit --no-fund >/dev/null)

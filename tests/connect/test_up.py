@@ -13,15 +13,17 @@ from tests.support.broker import free_port
 
 
 def test_fjord_up_runs_a_connect_worker(tmp_path: Path) -> None:
-    kafka_port, rest_port, control_port = free_port(), free_port(), free_port()
+    kafka_port, rest_port, registry_port, control_port = (free_port(), free_port(), free_port(),
+                                                           free_port())
     log = open(tmp_path / "up.log", "ab")  # noqa: SIM115 - owned by the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "fjord.cli.main", "up",
          "--override", f"listeners=PLAINTEXT://127.0.0.1:{kafka_port}",
          "--override", f"log.dirs={tmp_path / 'data'}", "--connect-port", str(rest_port),
-         "--control-port", str(control_port)],
+         "--schema-registry-port", str(registry_port), "--control-port", str(control_port)],
         stdout=log, stderr=log, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     url = f"http://127.0.0.1:{rest_port}"
+    registry = f"http://127.0.0.1:{registry_port}"
     try:
         def healthy() -> bool:
             try:
@@ -39,6 +41,17 @@ def test_fjord_up_runs_a_connect_worker(tmp_path: Path) -> None:
             assert status == 201, body
         wait_until(lambda: read_lines(sink) == ["hello from fjord up"], timeout=30,
                    message="the line copied through the embedded worker")
+
+        def registry_up() -> bool:
+            try:
+                return http("GET", registry + "/subjects", timeout=5)[0] == 200
+            except OSError:
+                return False
+        wait_until(registry_up, timeout=60, message="schema registry of `fjord up`")
+        status, body = http("POST", registry + "/subjects/up-value/versions",
+                            {"schema": '{"type": "string"}'})
+        assert (status, body["id"]) == (200, 1), body
+        assert http("GET", registry + "/subjects")[1] == ["up-value"]
         # The control plane beside them knows the broker as the registered cluster `local`.
         def local_cluster() -> bool:
             try:
@@ -52,9 +65,10 @@ def test_fjord_up_runs_a_connect_worker(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
     assert proc.returncode == 0, (tmp_path / "up.log").read_text()[-3000:]
-    # the worker went down with the broker
-    try:
-        http("GET", url + "/", timeout=2)
-        raise AssertionError("Connect worker still serving after `fjord up` stopped")
-    except OSError:
-        pass
+    # the worker and the registry went down with the broker
+    for address in (url, registry):
+        try:
+            http("GET", address + "/", timeout=2)
+            raise AssertionError(f"{address} still serving after `fjord up` stopped")
+        except OSError:
+            pass

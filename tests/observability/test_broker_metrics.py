@@ -145,7 +145,10 @@ def test_openmetrics_on_request(broker: AdminBroker) -> None:
 
 def test_health_ready_and_v1(broker: AdminBroker) -> None:
     url = broker.admin_url
-    assert get_json(url + "/health") == (200, {"status": "UP"})
+    status, health = get_json(url + "/health")
+    assert status == 200 and health["status"] == "UP"
+    assert {"retention", "flush", "storage-alerts"} <= set(health["loops"])
+    assert not any(loop["broken"] for loop in health["loops"].values())
     status, ready = get_json(url + "/ready")
     assert status == 200 and ready["status"] == "READY"
     status, info = get_json(url + "/v1/broker")

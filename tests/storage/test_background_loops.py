@@ -31,7 +31,7 @@ def test_a_fault_in_each_loop_is_logged_with_its_stack_and_the_loop_recovers(tmp
 
         wait_until(lambda: all(f"background loop {name} recovered after 2 failure(s)" in log()
                                for name in LOOPS),
-                   "every loop to recover", timeout=90)
+                   timeout=90, message="every loop to recover")
         text = log()
         for name in LOOPS:
             failure = f"background loop {name} failed (1 in a row)"
@@ -53,15 +53,15 @@ def test_a_fault_in_each_loop_is_logged_with_its_stack_and_the_loop_recovers(tmp
             consumer.assign([TopicPartition("kept", 0, 0)])
             got: list[bytes] = []
             wait_until(lambda: got.extend(m.value() for m in consumer.consume(10, 0.2)
-                                          if m.error() is None) or got, "the record back")
+                                          if m.error() is None) or got, message="the record back")
             assert got == [b"after the faults"]
         finally:
             consumer.close()
         admin.delete_topics(["gone"])["gone"].result(15)
-        wait_until(lambda: not list(data.glob("gone-*")), "the deleted topic's dirs removed")
+        wait_until(lambda: not list(data.glob("gone-*")), message="the deleted topic's dirs removed")
         wait_until(lambda: "kept 0 1" in (data / "recovery-point-offset-checkpoint").read_text()
                    or "kept 0 0" in (data / "recovery-point-offset-checkpoint").read_text(),
-                   "the recovery point checkpointed")
+                   message="the recovery point checkpointed")
     finally:
         assert broker.stop() == 0
     assert broker.log_path.read_text().strip().splitlines()[-1].endswith("broker stopped cleanly")

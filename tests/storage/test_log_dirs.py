@@ -220,18 +220,18 @@ def test_topic_deletion_renames_then_removes_after_the_delay(tmp_path: Path,
     create_and_fill(broker.bootstrap, "doomed", 2)
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.delete_topics(["doomed"])["doomed"].result(15)
-    wait_until(lambda: not list(a.glob("doomed-[0-9]")), "partition dirs renamed")
+    wait_until(lambda: not list(a.glob("doomed-[0-9]")), message="partition dirs renamed")
     renamed = list(a.glob("doomed-*-delete"))
     assert len(renamed) == 2, sorted(p.name for p in a.iterdir())
     # The name is free at once: a new topic of the same name gets fresh directories.
     admin.create_topics([NewTopic("doomed", 1, 1)])["doomed"].result(15)
-    wait_until(lambda: (a / "doomed-0").is_dir(), "the new topic's directory")
+    wait_until(lambda: (a / "doomed-0").is_dir(), message="the new topic's directory")
     if across_restart:
         assert broker.stop() == 0
         assert all(p.exists() for p in renamed), "nothing removed before the delay"
         broker = start([a], port, **{"log.segment.delete.delay.ms": "500"})
     try:
-        wait_until(lambda: not any(p.exists() for p in renamed), "the -delete dirs removed")
+        wait_until(lambda: not any(p.exists() for p in renamed), message="the -delete dirs removed")
         assert (a / "doomed-0").is_dir()
     finally:
         assert broker.stop() == 0

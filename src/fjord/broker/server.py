@@ -17,12 +17,13 @@ from typing import Any
 from kio.schema.errors import ErrorCode
 
 import fjord.broker.apis  # noqa: F401  (registers every API)
+from fjord.broker import error_versions
 from fjord.broker.apis.api_versions import supported_apis
 from fjord.broker.connection import FrameConnection, FrameTooLarge
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import APIS
 from fjord.broker.state import BrokerState
-from fjord.config.broker import BrokerConfig
+from fjord.config.broker import BrokerConfig, Listener
 from fjord.observability.broker_admin import BrokerAdmin
 from fjord.observability.loops import LoopRegistry
 from fjord.protocol.codec import (
@@ -59,6 +60,7 @@ class BrokerServer:
         self._handlers: set[asyncio.Task[None]] = set()
         self._busy: set[asyncio.Task[None]] = set()  # handlers in the middle of a request
         self._ids = itertools.count(1)
+        self._bound: list[tuple[Listener, ListenerSecurity]] = []
         self.loops = LoopRegistry.from_environment()
         self.state.loops = self.loops  # health() for whoever reports on the broker
         self.admin = BrokerAdmin(self.state, lambda: len(self._connections),
@@ -87,6 +89,8 @@ class BrokerServer:
                 self.state.host, self.state.port = security.advertised
             log.info("listening on %s://%s:%d (%s)", listener.name, listener.host, bound_port,
                      listener.protocol)
+            self._bound.append((listener, security))
+        self.state.on_reconfigure = self._reconfigured  # after a dynamic config change
         loops, logs = self.loops, self.state.logs
         self._retention = loops.start(
             "retention", self._retention_tick,
@@ -138,6 +142,18 @@ class BrokerServer:
             await server.wait_closed()
         self.state.close()
         log.info("broker stopped cleanly")
+
+    def _reconfigured(self) -> None:
+        """Dynamic configs changed: re-advertise the listeners, re-time the loops."""
+        for index, (listener, security) in enumerate(self._bound):
+            security.advertised = self.config.advertised_for(listener)
+            if index == 0:
+                self.state.host, self.state.port = security.advertised
+        for name, key in (("cleaner", "log.cleaner.backoff.ms"),
+                          ("storage-alerts", "storage.alert.check.interval.ms")):
+            loop = self.loops.loops.get(name)
+            if loop is not None:
+                loop.interval = int(self.config.get(key)) / 1000
 
     # --- background work ----------------------------------------------------------------
 
@@ -264,6 +280,7 @@ class BrokerServer:
         result = await entry.handler(ctx, request)
         if result is None:
             return None
+        error_versions.downgrade(api_key, version, result)
         response_cls = response_class(api_key, version)
         return encode_response_chunks(response_cls, correlation_id, build(response_cls, result),
                                       header_v0=api_key == API_VERSIONS)

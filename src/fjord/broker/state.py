@@ -10,11 +10,12 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kio.schema.errors import ErrorCode
 
+from fjord.broker import dynamic_configs
 from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
 from fjord.config.definitions import ConfigError
 from fjord.coordinator.groups import GroupCoordinator
@@ -82,6 +83,7 @@ class BrokerState:
             if directory not in metas:
                 write_meta(directory, MetaProperties(self.metadata.cluster_id, self.node_id,
                                                      new_directory_id()))
+        config.load_dynamic(dynamic_configs.stored(self))  # before the logs take their defaults
         self.logs = LogManager(dirs, int(config.get("log.segment.delete.delay.ms")))
         self.logs.load({name: TopicLogs(info.partitions, self.log_config(info), info.topic_id)
                         for name, info in self.metadata.topics.items()},
@@ -94,6 +96,7 @@ class BrokerState:
             Authorizer(config, self.security) if config.get("authorizer.class.name") else None)
         self.quotas = QuotaManager(config, self.security)
         self.host, self.port = "127.0.0.1", 9092  # set by the server once it is bound
+        self.on_reconfigure: Callable[[], None] | None = None  # the server's, once it is bound
         self.groups = GroupCoordinator(config, self.metadata, self.logs, self.log_config)
         # The transaction state stays in whichever log dir holds it (log.dirs may be reordered).
         txn_dir = next((d for d in dirs if (d / TXN_FILE).exists()), dirs[0])

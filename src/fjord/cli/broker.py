@@ -68,6 +68,7 @@ def run(config: BrokerConfig, before_stop: Callable[[], None] | None = None) -> 
 def broker(
     properties: Path | None = typer.Argument(None, help="A Kafka server.properties file."),
     override: list[str] = typer.Option([], "--override", help="key=value, as in Kafka."),
+    log_format: str = typer.Option("text", "--log-format", help="text, or json: one JSON object per line."),
 ) -> None:
-    setup_logging()
+    setup_logging(log_format=log_format)
     run(load_config(properties, override))

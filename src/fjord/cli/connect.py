@@ -24,10 +24,11 @@ def standalone(
                                   help="Worker config (connect-standalone.properties)."),
     connectors: list[Path] = typer.Argument(None, help="Connector .properties or .json files."),
     override: list[str] = typer.Option([], "--override", help="key=value worker setting."),
+    log_format: str = typer.Option("text", "--log-format", help="text, or json: one JSON object per line."),
 ) -> None:
     """One worker; offsets in offset.storage.file.filename; connectors from the given files."""
     from fjord.connect.runtime import run_standalone
-    setup_logging()
+    setup_logging(log_format=log_format)
     run_standalone(worker, list(connectors or []), parse_overrides(override))
 
 
@@ -36,10 +37,11 @@ def distributed(
     worker: Path | None = typer.Argument(None, exists=True, dir_okay=False,
                                          help="Worker config (connect-distributed.properties)."),
     override: list[str] = typer.Option([], "--override", help="key=value worker setting."),
+    log_format: str = typer.Option("text", "--log-format", help="text, or json: one JSON object per line."),
 ) -> None:
     """A worker of the Connect cluster named by group.id; state in the three internal topics."""
     from fjord.connect.runtime import run_distributed
-    setup_logging()
+    setup_logging(log_format=log_format)
     run_distributed(worker, parse_overrides(override))
 
 

@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import typer
 
-from fjord.cli import backup, broker, clusters, configurations, connect, control, groups, topics, up
+from fjord.cli import (
+    backup,
+    broker,
+    clusters,
+    configs,
+    configurations,
+    connect,
+    control,
+    groups,
+    schema_registry,
+    topics,
+    up,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Fjord: a self-hostable, Kafka-compatible streaming platform.")
 app.command("broker", help=broker.__doc__)(broker.broker)
 app.command("up", help=up.__doc__)(up.up)
+app.command("schema-registry", help=schema_registry.__doc__)(schema_registry.schema_registry)
 app.add_typer(connect.app, name="connect")
 app.add_typer(topics.app, name="topics")
 app.add_typer(groups.app, name="groups")
 app.add_typer(backup.app, name="backup")
+app.command("configs", help=configs.__doc__)(configs.configs)
 app.command("control", help=control.__doc__)(control.control)
 app.add_typer(clusters.app, name="clusters")
 app.add_typer(configurations.app, name="configurations")

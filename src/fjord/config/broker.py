@@ -7,8 +7,9 @@ directory of Fjord's own under the user's data home.
 
 from __future__ import annotations
 
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,28 @@ def _percentages(value: list[str]) -> str | None:
     return None if ok else "must be a list of percentages between 1 and 100"
 
 
-BROKER_KEYS = ConfigTable(
+# Kafka's dynamic broker configs (DynamicBrokerConfig.AllDynamicConfigs) that Fjord has,
+# plus its own metrics.level and storage alert keys: changed at runtime with
+# IncrementalAlterConfigs/AlterConfigs on the BROKER resource, for one broker or as the
+# cluster-wide default (resource name "").
+DYNAMIC_KEYS = frozenset({
+    "log.segment.bytes", "log.roll.ms", "log.roll.hours", "log.roll.jitter.ms",
+    "log.roll.jitter.hours", "log.retention.ms", "log.retention.minutes", "log.retention.hours",
+    "log.retention.bytes", "log.cleanup.policy", "log.cleaner.delete.retention.ms",
+    "log.cleaner.min.cleanable.ratio", "log.cleaner.min.compaction.lag.ms",
+    "log.cleaner.max.compaction.lag.ms", "log.cleaner.backoff.ms", "log.flush.interval.messages",
+    "log.flush.interval.ms", "log.index.interval.bytes", "log.index.size.max.bytes",
+    "log.segment.delete.delay.ms", "log.message.timestamp.type",
+    "log.message.timestamp.before.max.ms", "log.message.timestamp.after.max.ms",
+    "log.preallocate", "log.local.retention.ms", "log.local.retention.bytes", "compression.type",
+    "message.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
+    "producer.id.expiration.ms", "metrics.level", "storage.alert.thresholds",
+    "storage.alert.check.interval.ms", "num.io.threads", "num.network.threads",
+    "num.replica.fetchers", "num.recovery.threads.per.data.dir",
+})
+PER_BROKER_KEYS = frozenset({"advertised.listeners"})
+
+_BROKER_KEYS = ConfigTable(
     [
         ConfigKey("node.id", "int", 1, "The id of this broker.", at_least(0)),
         ConfigKey("broker.id", "int", None, "Older name of node.id.", at_least(0)),
@@ -150,6 +172,16 @@ BROKER_KEYS = ConfigTable(
         ),
     ]
 )
+BROKER_KEYS = ConfigTable(
+    replace(key, dynamic=True, per_broker=key.name in PER_BROKER_KEYS)
+    if key.name in DYNAMIC_KEYS | PER_BROKER_KEYS else key
+    for key in _BROKER_KEYS.keys.values()
+)
+
+
+# Kafka's DescribeConfigs ConfigSource codes.
+TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG = 1, 2, 3
+STATIC_BROKER_CONFIG, DEFAULT_CONFIG, DYNAMIC_BROKER_LOGGER_CONFIG = 4, 5, 6
 
 
 def _timestamp_type(value: str) -> str | None:
@@ -242,6 +274,10 @@ class BrokerConfig:
     def __init__(self, settings: dict[str, Any] | None = None) -> None:
         plain, self.listener_set = listener_prefixed(settings or {}, BROKER_KEYS)
         self.set: dict[str, Any] = BROKER_KEYS.parse(plain, "broker")
+        # Dynamic configs (persisted in the cluster metadata): this broker's, then the
+        # cluster-wide default's; both win over the file, as in Kafka.
+        self.dynamic_broker: dict[str, Any] = {}
+        self.dynamic_default: dict[str, Any] = {}
         protocols = parse_protocol_map(self.get("listener.security.protocol.map"))
         self.listeners = []
         for item in self.get("listeners"):
@@ -260,9 +296,7 @@ class BrokerConfig:
         names = [listener.name for listener in self.listeners]
         if len(set(names)) != len(names):
             raise ConfigError(f"listeners {','.join(names)} repeat a name: each must be unique")
-        advertised = self.get("advertised.listeners")
-        self.advertised = [parse_listener(item) for item in advertised] if advertised else []
-        for item in self.advertised:
+        for item in self.advertised:  # parsed now so a bad value stops start-up
             if item.name not in names:
                 raise ConfigError(f"advertised.listeners names {item.name}, which is not in listeners")
 
@@ -276,13 +310,54 @@ class BrokerConfig:
         return None
 
     @property
+    def advertised(self) -> list[Listener]:
+        """advertised.listeners, read each time: it can change at runtime (per broker)."""
+        advertised = self.get("advertised.listeners")
+        return [parse_listener(item) for item in advertised] if advertised else []
+
+    @property
     def inert(self) -> list[str]:
         return [name for name in self.set if BROKER_KEYS[name].inert]
 
     def get(self, name: str) -> Any:
-        if name in self.set:
-            return self.set[name]
+        for layer in (self.dynamic_broker, self.dynamic_default, self.set):
+            if name in layer:
+                return layer[name]
         return BROKER_KEYS[name].default
+
+    def source(self, name: str) -> int:
+        """Kafka's ConfigSource of the value get() returns."""
+        for layer, code in ((self.dynamic_broker, DYNAMIC_BROKER_CONFIG),
+                            (self.dynamic_default, DYNAMIC_DEFAULT_BROKER_CONFIG),
+                            (self.set, STATIC_BROKER_CONFIG)):
+            if name in layer:
+                return code
+        return DEFAULT_CONFIG
+
+    def synonyms(self, name: str) -> list[tuple[str, Any, int]]:
+        """(key, value, source) of every layer that holds `name`, winner first."""
+        found = [(name, layer[name], code) for layer, code in (
+            (self.dynamic_broker, DYNAMIC_BROKER_CONFIG),
+            (self.dynamic_default, DYNAMIC_DEFAULT_BROKER_CONFIG),
+            (self.set, STATIC_BROKER_CONFIG)) if name in layer]
+        if BROKER_KEYS[name].default is not None:
+            found.append((name, BROKER_KEYS[name].default, DEFAULT_CONFIG))
+        return found
+
+    def dynamic_layer(self, scope: str) -> dict[str, Any]:
+        """The dynamic configs of `scope`: "" is the cluster default, else this broker."""
+        return self.dynamic_default if scope == "" else self.dynamic_broker
+
+    def load_dynamic(self, stored: dict[str, dict[str, str]]) -> None:
+        """Apply persisted dynamic configs; one that no longer parses is skipped, loudly."""
+        for scope, layer in (("", self.dynamic_default), (str(self.node_id), self.dynamic_broker)):
+            layer.clear()
+            for name, raw in stored.get(scope, {}).items():
+                try:
+                    layer[name] = BROKER_KEYS[name].parse(raw)
+                except (KeyError, ConfigError) as exc:
+                    logging.getLogger("fjord.config").error(
+                        "ignoring stored dynamic broker config %s=%s: %s", name, raw, exc)
 
     @property
     def node_id(self) -> int:
@@ -342,15 +417,16 @@ class BrokerConfig:
         assert synonym is not None
         return self.get(synonym)
 
-    def topic_default_source(self, topic_key: str) -> tuple[str | None, bool]:
-        """(broker key, whether it was set in the file) behind a topic key's default."""
+    def topic_default_source(self, topic_key: str) -> tuple[str | None, int]:
+        """(broker key, its ConfigSource) behind a topic key's default."""
         synonym = TOPIC_SYNONYMS.get(topic_key)
         if synonym is None:
-            return None, False
-        for name in _precedence(synonym):
-            if name in self.set:
-                return name, True
-        return synonym, False
+            return None, DEFAULT_CONFIG
+        for name in _precedence(synonym):  # the same precedence retention_ms() applies
+            source = self.source(name)
+            if source != DEFAULT_CONFIG:
+                return name, source
+        return synonym, DEFAULT_CONFIG
 
 
 def _precedence(synonym: str) -> list[str]:

@@ -44,6 +44,9 @@ class ConfigKey:
     # Keys Kafka users carry over in their files but that mean nothing on one node.
     inert: bool = False
     sensitive: bool = False
+    # Changeable at runtime through the BROKER config resource (Kafka's "Update Mode").
+    dynamic: bool = False
+    per_broker: bool = False  # dynamic for one broker only, never as the cluster default
 
     def parse(self, raw: Any) -> Any:
         """Turn a string (or an already typed value) into this key's type, or raise."""

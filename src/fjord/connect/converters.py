@@ -294,3 +294,9 @@ HEADER_CONVERTERS: dict[str, type[HeaderConverter]] = {
     "org.apache.kafka.connect.storage.SimpleHeaderConverter": SimpleHeaderConverter,
     "org.apache.kafka.connect.storage.StringConverter": StringHeaderConverter,
 }
+
+
+# Converters in modules that import this one: fjord.connect.plugins loads them on first use.
+LAZY_CONVERTERS = {
+    "io.confluent.connect.avro.AvroConverter": "fjord.connect.avro_converter:AvroConverter",
+}

@@ -110,6 +110,7 @@ class OffsetAdmin:
         except Exception as exc:
             raise BadRequestError(f"Failed to alter offsets for connector {name}: {exc}") from exc
         self.offset_store.put(name, changes)
+        self.offset_store.read_to_end()
         verb = "reset" if reset else "altered"
         if handled:
             return {"message": f"The offsets for this connector have been {verb} successfully"}

@@ -32,7 +32,7 @@ from fjord.connect.api import (
     Transformation,
     connector_type,
 )
-from fjord.connect.converters import CONVERTERS, HEADER_CONVERTERS
+from fjord.connect.converters import CONVERTERS, HEADER_CONVERTERS, LAZY_CONVERTERS
 from fjord.connect.data import DataException
 from fjord.connect.transforms import PREDICATES, TRANSFORMS
 
@@ -216,7 +216,9 @@ class Plugins:
 
     def others(self) -> list[tuple[str, str]]:
         """(class name, kind) of every transform, predicate and converter, as REST lists them."""
-        return [(name, kind) for kind, table in self._other.items() for name in sorted(table)
+        names = {kind: set(table) for kind, table in self._other.items()}
+        names["converter"] |= set(LAZY_CONVERTERS)
+        return [(name, kind) for kind, found in names.items() for name in sorted(found)
                 if "." in name]
 
     def _resolve(self, kind: str, name: str, error: type[Exception]) -> Any:
@@ -226,6 +228,11 @@ class Plugins:
         name = name.strip()
         if name in table:
             return table[name]
+        if kind == "converter":  # built-ins whose module imports the converters: loaded on use
+            for full, target in LAZY_CONVERTERS.items():
+                if name in (full, full.rsplit(".", 1)[-1]):
+                    table[full] = load_object(target)
+                    return table[full]
         for full, cls in table.items():
             short = full[len(_TRANSFORMS_PKG):] if full.startswith(_TRANSFORMS_PKG) else None
             if name in (short, full.rsplit(".", 1)[-1], cls.__name__,

@@ -3,6 +3,7 @@ JSON a console reads, plus the storage-alert check loop that feeds them."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fjord.config.definitions import ConfigError
+from fjord.observability import loggers
 from fjord.observability.alerts import StorageAlerts
 from fjord.observability.broker_metrics import collect
 from fjord.observability.exposition import OPENMETRICS_TYPE, TEXT_TYPE, render, wants_openmetrics
@@ -49,6 +51,8 @@ class BrokerAdmin:
         router.add("GET", "/v1/alerts", self.alert_list)
         router.add("GET", "/v1/groups", self.group_list)
         router.add("GET", "/v1/groups/{group}", self.group)
+        router.add("GET", "/v1/loggers", self.logger_list)
+        router.add("PUT", "/v1/loggers/{name}", self.set_logger)
         self.router = router
 
     async def start(self) -> None:
@@ -77,12 +81,30 @@ class BrokerAdmin:
         families = collect(self.state, self.connections, self.listener, self.lag, self.alerts)
         return Response(200, render(families, openmetrics), OPENMETRICS_TYPE if openmetrics else TEXT_TYPE)
 
+    def _loops(self) -> tuple[dict[str, Any], bool]:
+        """The background loops' health (retention, flush, cleaner, ...) and whether all work."""
+        registry = self.state.loops
+        if registry is None:
+            return {}, True
+        return ({name: dataclasses.asdict(health) for name, health in registry.health().items()},
+                registry.healthy())
+
     def health(self, _request: Request) -> Response:
-        return Response.json({"status": "UP"})
+        """Live: the process answers and no background loop is broken (failing every time)."""
+        loops, healthy = self._loops()
+        broken = sorted(name for name, item in loops.items() if item["broken"])
+        if not healthy:
+            return Response.json({"status": "DOWN", "broken_loops": broken, "loops": loops}, 503)
+        return Response.json({"status": "UP", "loops": loops})
 
     def readiness(self, _request: Request) -> Response:
+        """Serving: logs and coordinators loaded, listeners bound, background loops healthy."""
         if not self.ready:
             return Response.json({"status": "STARTING"}, 503)
+        _loops, healthy = self._loops()
+        if not healthy:
+            return Response.json({"status": "DEGRADED",
+                                  "message": "a background loop is broken: see /health"}, 503)
         return Response.json({"status": "READY", "partitions": len(self.state.logs.logs),
                               "groups": len(self.state.groups.store.offsets)})
 
@@ -127,3 +149,19 @@ class BrokerAdmin:
                 name not in {g[0] for g in self.state.groups.list_groups()}:
             return Response.error(404, f"no such group: {name}")
         return Response.json(self._lag_json(name))
+
+    def logger_list(self, _request: Request) -> Response:
+        return Response.json({name: loggers.effective_level(name) for name in loggers.logger_names()})
+
+    def set_logger(self, request: Request) -> Response:
+        """{"level": "DEBUG"} sets a level, {"level": null} gives it back to the parent."""
+        name = request.params["name"]
+        try:
+            body = request.json()
+            level = body.get("level") if isinstance(body, dict) else None
+            if name == loggers.ROOT and level is None:
+                return Response.error(400, "Removing the log level of the root logger is not allowed")
+            loggers.set_level(name, level)
+        except ValueError as exc:  # a bad body, an unknown logger or level
+            return Response.error(404 if "does not exist" in str(exc) else 400, str(exc))
+        return Response.json({name: loggers.effective_level(name)})

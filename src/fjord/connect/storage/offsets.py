@@ -43,6 +43,9 @@ class OffsetBackingStore:
     def stop(self) -> None:
         pass
 
+    def read_to_end(self) -> None:
+        """Until the in-memory view holds everything written so far (a topic store may lag)."""
+
     def get(self, connector: str, partition: Mapping[str, Any]) -> dict[str, Any] | None:
         with self._lock:
             found = self._data.get(source_offset_key(connector, partition))
@@ -114,6 +117,11 @@ class KafkaOffsetBackingStore(OffsetBackingStore):
 
     def stop(self) -> None:
         self.log.stop()
+
+    def read_to_end(self) -> None:
+        # The reader thread may still be applying older records (a task's last commit) that
+        # would otherwise land after our own tombstones in the view.
+        self.log.read_to_end()
 
     def _read(self, key: bytes | None, value: bytes | None) -> None:
         if key is not None:

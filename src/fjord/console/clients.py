@@ -1,0 +1,47 @@
+"""Kafka clients of the clusters the console shows, one set per cluster, reused across pages.
+
+Every page talks to a cluster through the Kafka protocol only (AdminClient, a producer, short-
+lived consumers), so the console works the same against a local Fjord cluster and a registered
+Apache Kafka, MSK or Redpanda cluster.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+
+from fjord.control.external import client_config
+from fjord.control.model import Cluster
+
+TIMEOUT = 15.0
+
+
+class ClusterClients:
+    def __init__(self, cluster: Cluster) -> None:
+        self.config: dict[str, Any] = client_config(cluster)
+        self.admin = AdminClient(self.config)
+        self._producer: Producer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def producer(self) -> Producer:
+        with self._lock:
+            if self._producer is None:
+                self._producer = Producer({**self.config, "acks": "all", "linger.ms": 0})
+            return self._producer
+
+
+class ClientCache:
+    def __init__(self) -> None:
+        self._clients: dict[tuple[str, str], ClusterClients] = {}
+        self._lock = threading.Lock()
+
+    def get(self, cluster: Cluster) -> ClusterClients:
+        key = (cluster.arn, cluster.bootstrap)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = ClusterClients(cluster)
+            return self._clients[key]

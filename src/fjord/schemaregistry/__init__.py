@@ -1,0 +1,1 @@
+"""A schema registry with Confluent Schema Registry's REST API, storing in the `_schemas` topic."""
