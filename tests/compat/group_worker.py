@@ -21,6 +21,8 @@ import sys
 import threading
 from typing import Any
 
+from tests.support import messages
+
 SESSION_MS = 6000
 HEARTBEAT_MS = 500
 
@@ -71,9 +73,9 @@ def run_confluent(bootstrap: str, group: str, topic: str, assignor: str, control
         emit(e="consumed", p=msg.partition(), o=msg.offset())
         try:
             consumer.commit(message=msg, asynchronous=False)
-            emit(e="committed", p=msg.partition(), o=msg.offset() + 1)
+            emit(e="committed", p=msg.partition(), o=messages.offset(msg) + 1)
         except KafkaException as exc:
-            emit(e="commit_failed", p=msg.partition(), o=msg.offset() + 1, error=str(exc))
+            emit(e="commit_failed", p=msg.partition(), o=messages.offset(msg) + 1, error=str(exc))
     consumer.close()
 
 

@@ -42,6 +42,7 @@ BATCH = 60  # records per production round, spread evenly over the partitions
 class Worker:
     def __init__(self, name: str, command: list[str]) -> None:
         self.name = name
+        self.command = command
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -118,7 +119,7 @@ def wait_for(workers: list[Worker], condition: Callable[[], bool], what: str, ti
 
     def explain() -> str:
         for worker in workers:  # Python workers dump their threads' stacks to stderr
-            if worker.proc.poll() is None and worker.proc.args[0] == sys.executable:
+            if worker.proc.poll() is None and worker.command[0] == sys.executable:
                 worker.proc.send_signal(signal.SIGUSR1)
         time.sleep(1)
         tail = f"\nbroker log:\n{broker.log_tail(40)}" if broker is not None else ""
@@ -214,7 +215,7 @@ def run_scenario(broker: BrokerProcess, client: str, assignor: str = "",
                  broker=broker)
         time.sleep(0.5)
         resumed.drain()
-        first = {}
+        first: dict[int, int] = {}
         for partition, offset in resumed.consumed:
             first.setdefault(partition, offset)
         assert first == committed, f"resumed at {first}, committed {committed}"

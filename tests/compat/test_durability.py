@@ -18,6 +18,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 TOPIC = "durable"
@@ -50,7 +51,7 @@ class AckingProducer(threading.Thread):
 
     def _delivered(self, err: KafkaError | None, msg: Message) -> None:
         if err is None:
-            self.acked[msg.value()] = (msg.partition(), msg.offset())
+            self.acked[messages.value(msg)] = (messages.partition(msg), messages.offset(msg))
         else:
             self.failed.append(err)
 
@@ -83,7 +84,7 @@ def read_partition(bootstrap: str, partition: int, end: int) -> list[tuple[int, 
         while (not records or records[-1][0] < end - 1) and time.monotonic() < deadline:
             for msg in consumer.consume(10_000, 0.5):
                 assert msg.error() is None, msg.error()
-                records.append((msg.offset(), msg.value()))
+                records.append((messages.offset(msg), messages.value(msg)))
     finally:
         consumer.close()
     return records

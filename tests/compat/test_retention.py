@@ -18,6 +18,7 @@ from kafka import KafkaConsumer
 from kafka import TopicPartition as KTopicPartition
 from kafka.errors import OffsetOutOfRangeError
 
+from tests.support import messages
 from tests.support.broker import BrokerFactory, BrokerProcess
 from tests.support.wait import wait_until
 
@@ -71,7 +72,7 @@ def first_record_offset(broker: BrokerProcess, topic: str, reset: str) -> int:
                     produce(broker, topic, 1)
                 continue
             assert msg.error() is None, msg.error()
-            return int(msg.offset())
+            return messages.offset(msg)
         raise AssertionError("no record consumed")
     finally:
         consumer.close()

@@ -7,6 +7,7 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 
@@ -21,10 +22,10 @@ def _values(bootstrap: str, topic: str, isolation: str, partitions: int = 2) -> 
         msg = consumer.poll(10)
         assert msg is not None, "consumer stalled"
         if msg.error():
-            assert msg.error().code() == KafkaError._PARTITION_EOF
-            at_end.add(msg.partition())
+            assert messages.error_code(msg) == KafkaError._PARTITION_EOF
+            at_end.add(messages.partition(msg))
             continue
-        seen.append(msg.value())
+        seen.append(messages.value(msg))
     consumer.close()
     return sorted(seen)
 

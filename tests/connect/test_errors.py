@@ -9,6 +9,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, Producer
 
 from tests.connect.support import WorkerProcess, read_lines, wait_until
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 
@@ -50,7 +51,7 @@ def test_bad_record_goes_to_dlq_with_context_headers(connect_broker: BrokerProce
     consumer.close()
     assert message is not None and message.error() is None
     assert message.value() == b"not json at all" and message.key() == b"k1"
-    headers = {k: v.decode() for k, v in message.headers()}
+    headers = {k: (v or b"").decode() for k, v in messages.headers(message)}
     assert headers["__connect.errors.topic"] == "orders"
     assert headers["__connect.errors.partition"] == "0"
     assert headers["__connect.errors.offset"] == "1"

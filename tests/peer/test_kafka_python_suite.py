@@ -64,7 +64,7 @@ def kafka_python_sources() -> Path:
 
 def outcomes(junit: Path) -> dict[str, tuple[str, str]]:
     """test id (`module::name`) -> (outcome, message)."""
-    result = {}
+    result: dict[str, tuple[str, str]] = {}
     for case in ET.parse(junit).iter("testcase"):
         test_id = f"{case.get('classname', '').rsplit('.', 1)[-1]}::{case.get('name')}"
         outcome, message = "passed", ""
