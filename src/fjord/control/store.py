@@ -7,13 +7,13 @@ a rename after fsync means a crash leaves either the old or the new state, never
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from fjord.control.model import Cluster, Configuration, Operation, Revision, Step
+from fjord.fsutil import atomic_write
 
 FILE = "control-plane.json"
 
@@ -56,9 +56,4 @@ class Store:
                 "configurations": [asdict(c) for c in self.configurations.values()],
                 "operations": [asdict(o) for o in self.operations.values()],
             }
-            tmp = self.path.with_suffix(".tmp")
-            with open(tmp, "w", encoding="utf-8") as handle:
-                json.dump(doc, handle, indent=1, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            atomic_write(self.path, json.dumps(doc, indent=1, sort_keys=True))

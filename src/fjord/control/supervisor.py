@@ -17,6 +17,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from fjord.fsutil import atomic_write
+
 log = logging.getLogger("fjord.control")
 
 READY_TIMEOUT = 60.0
@@ -72,9 +74,7 @@ class BrokerRunner:
         lines = ["# Written by the Fjord control plane from the cluster's configuration revision."]
         lines += [f"{key}={value}" for key, value in {**settings, **managed}.items()]
         self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = self.properties_path.with_suffix(".tmp")
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.replace(tmp, self.properties_path)
+        atomic_write(self.properties_path, "\n".join(lines) + "\n")
 
     async def start(self) -> None:
         """Spawn the broker and return once it accepts connections; raise with its log tail."""
