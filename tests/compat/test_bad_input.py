@@ -8,7 +8,6 @@ each request are exactly what a client would send, and only the bad part is bad.
 
 from __future__ import annotations
 
-import socket
 import struct
 from typing import Any
 
@@ -16,61 +15,14 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from kio.schema.errors import ErrorCode
 
-from fjord.protocol.codec import build, decode_response, encode_request, request_class, response_class
+from fjord.protocol.codec import decode_response, response_class
 from fjord.protocol.records import control_batch
 from tests.support.batches import make_batch
 from tests.support.broker import BrokerFactory, BrokerProcess
+from tests.support.raw_client import API_VERSIONS, RawClient
 
-API_VERSIONS, PRODUCE, METADATA, CREATE_TOPICS = 18, 0, 3, 19
+PRODUCE, METADATA, CREATE_TOPICS = 0, 3, 19
 MAX_REQUEST = 1 << 20
-
-
-class RawClient:
-    def __init__(self, broker: BrokerProcess) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", broker.port), timeout=10)
-        self.correlation = 0
-
-    def send(self, api_key: int, version: int, body: dict[str, Any]) -> None:
-        self.correlation += 1
-        cls = request_class(api_key, version)
-        self.sock.sendall(encode_request(cls, self.correlation, "raw-test", build(cls, body)))
-
-    def receive(self, api_key: int, version: int, header_v0: bool = False) -> Any:
-        payload = self.read_frame()
-        assert payload is not None, "connection closed instead of an answer"
-        correlation, response = decode_response(response_class(api_key, version), payload,
-                                                header_v0=header_v0 or api_key == API_VERSIONS)
-        assert correlation == self.correlation
-        return response
-
-    def call(self, api_key: int, version: int, body: dict[str, Any]) -> Any:
-        self.send(api_key, version, body)
-        return self.receive(api_key, version)
-
-    def read_frame(self) -> bytes | None:
-        head = self._read(4)
-        if head is None:
-            return None
-        (size,) = struct.unpack(">i", head)
-        return self._read(size)
-
-    def _read(self, count: int) -> bytes | None:
-        data = b""
-        while len(data) < count:
-            try:
-                chunk = self.sock.recv(count - len(data))
-            except ConnectionResetError:
-                return None
-            if not chunk:
-                return None
-            data += chunk
-        return data
-
-    def closed_by_broker(self) -> bool:
-        return self.read_frame() is None
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture

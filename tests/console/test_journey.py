@@ -19,7 +19,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from tests.connect.support import WorkerProcess
 from tests.console.support import Journey, browser_page
 from tests.control.support import ControlProcess
-from tests.support.broker import BrokerProcess
+from tests.support.broker import BrokerProcess, free_port
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -27,10 +27,12 @@ XSS = "<img src=x onerror=alert(1)>"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("journey")
-    broker = BrokerProcess(root / "kafka", {"offsets.topic.num.partitions": "3"}).start()
+    admin_url = f"http://127.0.0.1:{free_port()}"
+    broker = BrokerProcess(root / "kafka", {"offsets.topic.num.partitions": "3",
+                                            "admin.listener": admin_url}).start()
     worker = WorkerProcess(root / "connect", broker.bootstrap).start()
-    control = ControlProcess(root / "control",
-                             extra=["--register", f"journey={broker.bootstrap};{worker.url}"]).start()
+    register = f"journey={broker.bootstrap};{worker.url};{admin_url}"
+    control = ControlProcess(root / "control", extra=["--register", register]).start()
     try:
         yield {"root": root, "broker": broker, "worker": worker, "control": control}
     finally:
@@ -113,6 +115,10 @@ def test_console_journey(stack: dict[str, Any], tmp_path: Path) -> None:
 
         page.click("#clusters a:text('journey')")
         page.wait_for_selector("h1:has-text('journey')")
+        # The broker's admin listener feeds live charts (sampled every 2 s by the page).
+        page.wait_for_selector("svg[data-chart=memory_bytes] polyline", state="attached")
+        page.wait_for_selector("svg[data-chart=bytes_in] polyline", state="attached")
+        assert page.locator("#broker-facts tbody tr").count() == 1
         journey.shot("cluster")
 
         # Create a topic from the form.
@@ -149,6 +155,28 @@ def test_console_journey(stack: dict[str, Any], tmp_path: Path) -> None:
         assert len(found) == 1 and "order-42" in found[0]
         assert search(journey, jsonpath="$[?(@.amount > 1000)]") == []
         journey.shot("found-by-jsonpath")
+        search(journey, jsonpath="$[?(@.customer.tier == 'gold')]")
+
+        def export(label: str) -> Any:
+            href = page.locator(f"a:text('{label}')").get_attribute("href") or ""
+            return page.request.get(stack["control"].url + href)
+        exported = export("Export JSON")
+        assert [r["key"] for r in exported.json()] == ["order-42"]
+        assert exported.json()[0]["headers"] == [{"key": "trace-id", "value": "abc-123"}]
+        csv_export = export("Export CSV")
+        assert csv_export.text().splitlines()[0] == "partition,offset,timestamp,key,value,headers"
+
+        # Live tail: a record produced now appears without a reload.
+        search(journey)
+        page.click("#tail-toggle")
+        page.wait_for_selector("#tail-toggle:text('Stop tail')")
+        time.sleep(1.5)  # the tail's consumer is assigned at the end of each partition
+        producer = Producer({"bootstrap.servers": stack["broker"].bootstrap})
+        producer.produce("orders", key=b"tailed", value=b"fresh off the wire")
+        assert producer.flush(30) == 0
+        page.wait_for_selector("#messages tr.live td.value pre:text('fresh off the wire')")
+        journey.shot("live-tail")
+        page.click("#tail-toggle")
 
         # Markup in a value is text: no element is created and no script runs.
         found = search(journey, key="plain")
@@ -161,6 +189,7 @@ def test_console_journey(stack: dict[str, Any], tmp_path: Path) -> None:
         page.click("nav a:text('Consumer groups')")
         page.click("#groups a:text('billing')")
         assert page.inner_text("#total-lag") == "60"
+        assert page.locator("#lag th:text('Lag (s)')").count() == 1  # time lag from the broker
         journey.shot("group-lag-60")
         page.select_option("#reset [name=to]", "earliest")
         page.click("#reset button[name=dry]")

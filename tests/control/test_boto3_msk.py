@@ -138,7 +138,7 @@ def test_local_cluster_lifecycle_with_boto3(control: ControlProcess) -> None:
     assert info["CurrentBrokerSoftwareInfo"]["ConfigurationRevision"] == 2
     assert broker_config(bootstrap, "num.partitions") == "3"
     pids_after = broker_pids(control.data_dir / "clusters" / arn.rsplit("/", 1)[-1] / "broker-1.properties")
-    # num.partitions is static on Fjord's broker (no dynamic broker configs yet): a rolling restart.
+    # num.partitions is a static broker key: applied by a rolling restart.
     assert pids_before and pids_after and pids_before != pids_after
     assert not failed, failed[:3]
     assert acked
@@ -154,8 +154,22 @@ def test_local_cluster_lifecycle_with_boto3(control: ControlProcess) -> None:
     consumer.close()
     assert set(acked) <= seen, f"{len(set(acked) - seen)} acknowledged records lost"
 
+    # Revision 3 changes a dynamic key only: applied live, the broker process is the same.
+    kafka.update_configuration(Arn=config["Arn"],
+                               ServerProperties=b"num.partitions=3\nlog.retention.hours=50\n")
+    current = kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]["CurrentVersion"]
+    live = kafka.update_cluster_configuration(
+        ClusterArn=arn, CurrentVersion=current,
+        ConfigurationInfo={"Arn": config["Arn"], "Revision": 3})["ClusterOperationArn"]
+    wait_state(kafka, arn, "ACTIVE", 120)
+    op = kafka.describe_cluster_operation(ClusterOperationArn=live)["ClusterOperationInfo"]
+    assert op["OperationState"] == "UPDATE_COMPLETE", op
+    assert broker_config(bootstrap, "log.retention.hours") == "50"
+    assert broker_pids(control.data_dir / "clusters" / arn.rsplit("/", 1)[-1] /
+                       "broker-1.properties") == pids_after
+
     ops = kafka.list_cluster_operations(ClusterArn=arn)["ClusterOperationInfoList"]
-    assert ops[0]["OperationArn"] == operation
+    assert [o["OperationArn"] for o in ops[:2]] == [live, operation]
 
     # A configuration in use cannot be deleted.
     with pytest.raises(kafka.exceptions.BadRequestException, match="in use"):

@@ -62,6 +62,18 @@ def test_ranged_reads(store: ObjectStore) -> None:
         store.get_range("r/missing", 0, 10)
 
 
+def test_put_file_streams_a_file(store: ObjectStore, tmp_path: Path) -> None:
+    data = os.urandom(20 * 1024 * 1024 + 17)
+    source = tmp_path / "source"
+    source.write_bytes(data)
+    with open(source, "rb") as file:
+        store.put_file("f/segment.log", file)
+    assert store.get("f/segment.log") == data
+    with open(source, "rb") as file:
+        store.put_file("f/segment.log", file)  # replaces, like put
+    assert store.head("f/segment.log").size == len(data)  # type: ignore[union-attr]
+
+
 def test_large_object(store: ObjectStore) -> None:
     data = os.urandom(9 * 1024 * 1024)
     store.put("big/object", data)

@@ -66,6 +66,7 @@ class SecureBroker(BrokerProcess):
                 jaas_plain({ADMIN: ADMIN_PASSWORD, USER: PASSWORD}),
             "ssl.keystore.type": "PEM",
             "ssl.keystore.location": str(tls.server_file),
+            "ssl.keystore.password": "store-secret",  # unused by an unencrypted PEM key
             "ssl.truststore.type": "PEM",
             "ssl.truststore.location": str(tls.ca_file),
             "listener.name.ssl.ssl.client.auth": "required",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from fjord.protocol.records import iter_records, read_header, split_batches
 from fjord.storage.log import LogConfig, OffsetOutOfRange, PartitionLog
 from fjord.storage.producer_state import DuplicateSequence, OutOfOrderSequence, ProducerFenced
+from fjord.storage.segment import Segment
 from tests.support.batches import make_batch
 
 
@@ -256,3 +258,60 @@ def test_a_request_with_more_batches_than_writev_takes(tmp_path: Path) -> None:
     base, _ = plog.append(many, split_batches(many), 0)
     assert base == 0 and plog.high_watermark == 700
     assert _offsets(plog) == list(range(700))
+
+
+def test_unclean_open_scans_only_segments_past_the_recovery_point(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plog = _open(tmp_path / "t-0", segment_bytes=400)
+    for i in range(30):
+        _append(plog, make_batch([(b"k", b"value-%03d" % i)] * 2))
+    # Without an event loop each roll fsyncs inline, so the recovery point follows the rolls.
+    bases = [s.base_offset for s in plog.segments]
+    assert len(bases) > 4 and plog.recovery_point == bases[-1]
+    half = make_batch([(b"k", b"torn")] * 3)[:40]
+    with open(plog.active.log_path, "ab") as handle:
+        handle.write(half)  # a crash mid-write in the active segment
+    scanned: list[int] = []
+    original = Segment.recover
+
+    def spy(segment: Segment) -> int:
+        scanned.append(segment.base_offset)
+        return original(segment)
+
+    monkeypatch.setattr(Segment, "recover", spy)
+    reopened = PartitionLog.open(tmp_path / "t-0", "t", 0, LogConfig(segment_bytes=400), False,
+                                 recovery_point=bases[3])
+    assert scanned == bases[3:]  # segments ending at or below the recovery point are trusted
+    assert reopened.high_watermark == 60 and _offsets(reopened) == list(range(60))
+    scanned.clear()
+    PartitionLog.open(tmp_path / "t-0", "t", 0, LogConfig(segment_bytes=400), False)
+    assert scanned == bases  # no recovery point: everything is scanned
+
+
+def test_retention_renames_segments_and_removes_them_after_file_delete_delay(tmp_path: Path) -> None:
+    plog = _open(tmp_path / "t-0", segment_bytes=2500, retention_bytes=3000,
+                 file_delete_delay_ms=60000)
+    for _ in range(12):
+        _append(plog, make_batch([(None, b"z" * 1000)]))
+    before = list(plog.segments)
+    assert plog.apply_retention(0) > 0
+    gone = [s.log_path for s in before if s not in plog.segments]
+    assert gone
+    for path in gone:
+        assert not path.exists() and path.with_name(path.name + ".deleted").exists()
+    assert plog.delete_due_files(time.monotonic()) == 0  # not yet: the delay runs
+    assert plog.delete_due_files(time.monotonic() + 61) >= len(gone)
+    assert not list((tmp_path / "t-0").glob("*.deleted"))
+    assert _offsets(plog, plog.log_start_offset)[0] == plog.log_start_offset
+
+
+def test_segment_rolls_when_its_index_is_full(tmp_path: Path) -> None:
+    """segment.index.bytes: Kafka rolls a segment whose .index or .timeindex is full."""
+    config = LogConfig(index_interval=0, index_bytes=24)  # three .index entries, two .timeindex
+    plog = PartitionLog.open(tmp_path / "t-0", "t", 0, config, True)
+    for i in range(6):
+        batch = make_batch([(b"k", b"v%d" % i)], timestamp=1000 + i)
+        plog.append(batch, split_batches(batch), 1000 + i)
+    assert [s.base_offset for s in plog.segments] == [0, 2, 4]
+    assert all(s.index_path.stat().st_size <= 24 and s.time_path.stat().st_size <= 24
+               for s in plog.segments)

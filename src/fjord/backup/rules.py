@@ -115,20 +115,23 @@ def check_store(config: Mapping[str, Any]) -> None:
         store.close()
 
 
-def check_topics(bootstrap: str, topics: list[str], timeout: float = 10.0) -> dict[str, int]:
-    """Every topic exists; returns their partition counts."""
-    metadata = list_topics(bootstrap, timeout)
+def check_topics(bootstrap: str, topics: list[str], timeout: float = 10.0,
+                 security: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """Every topic exists; returns their partition counts. `security`: librdkafka settings."""
+    metadata = list_topics(bootstrap, timeout, security)
     for topic in topics:
         if topic not in metadata:
             raise RuleError(f"topic {topic!r} does not exist on {bootstrap}")
     return {topic: metadata[topic] for topic in topics}
 
 
-def list_topics(bootstrap: str, timeout: float = 10.0) -> dict[str, int]:
+def list_topics(bootstrap: str, timeout: float = 10.0,
+                security: Mapping[str, Any] | None = None) -> dict[str, int]:
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": int(timeout * 1000)})
+    admin = AdminClient({**(security or {}), "bootstrap.servers": bootstrap,
+                         "socket.timeout.ms": int(timeout * 1000)})
     try:
         metadata = admin.list_topics(timeout=timeout)
     except KafkaException as exc:

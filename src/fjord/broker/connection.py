@@ -156,6 +156,18 @@ class FrameConnection(asyncio.BufferedProtocol):
         self.transport.writelines(chunks)
         await self._writable.wait()
 
+    async def linger(self, seconds: float) -> None:
+        """Read and drop what the peer still sends, until it closes or `seconds` pass.
+
+        Closing a socket with unread bytes makes the kernel send a reset, and a reset can
+        discard the answer the peer has not read yet (a failed authentication's reason)."""
+        try:
+            async with asyncio.timeout(seconds):
+                while await self.next_frame() is not None:
+                    pass
+        except (TimeoutError, FrameTooLarge):
+            pass
+
     async def mute(self, seconds: float) -> None:
         """Stop reading from the peer for a while (a quota's throttle, KIP-219)."""
         if self.transport is None or self.transport.is_closing():

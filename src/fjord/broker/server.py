@@ -105,6 +105,9 @@ class BrokerServer:
         for coordinator in (self.state.groups, self.state.transactions):
             for name, interval, tick in coordinator.background():
                 loops.start(name, tick, interval)
+        if self.state.remote is not None:  # tiered storage
+            for name, interval, tick in self.state.remote.background():
+                loops.start(name, tick, interval)
         await self.admin.start()
         loops.start("storage-alerts", self.admin.check_storage,
                     int(self.config.get("storage.alert.check.interval.ms")) / 1000)
@@ -236,7 +239,10 @@ class BrokerServer:
                     self._busy.discard(task)
                 if not raw:
                     self._measure(frame, connection.arrived, started, handled, host)
-                if session.close_after or self.state.stopping:
+                if session.close_after:
+                    await connection.linger(1.0)
+                    return
+                if self.state.stopping:
                     return
                 if session.mute_ms:  # a quota's throttle: read nothing more until it ends (KIP-219)
                     await connection.mute(session.mute_ms / 1000)

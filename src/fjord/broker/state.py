@@ -16,7 +16,7 @@ from typing import Any
 from kio.schema.errors import ErrorCode
 
 from fjord.broker import dynamic_configs
-from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config
+from fjord.config.broker import TOPIC_KEYS, BrokerConfig, topic_config, validate_remote_storage
 from fjord.config.definitions import ConfigError
 from fjord.coordinator.groups import GroupCoordinator
 from fjord.coordinator.producer_ids import ProducerIdManager
@@ -37,6 +37,7 @@ from fjord.storage.logdirs import (
     write_meta,
 )
 from fjord.storage.manager import LogManager, TopicLogs
+from fjord.storage.remote.manager import RemoteLogManager
 
 log = logging.getLogger("fjord.broker")
 
@@ -68,6 +69,7 @@ def validate_topic_name(name: str) -> None:
 class BrokerState:
     def __init__(self, config: BrokerConfig) -> None:
         self.config = config
+        self._inert_noted: set[str] = set()  # topics whose inert keys were logged once
         self.node_id = config.node_id
         self.started_ms = int(time.time() * 1000)
         self.metrics = BrokerCounters()  # hot-path counters, read by /metrics
@@ -103,6 +105,9 @@ class BrokerState:
         self.transactions = TransactionCoordinator(
             txn_dir, self.producer_ids, self.logs, int(config.get("transaction.max.timeout.ms")),
             self.groups, int(config.get("transactional.id.expiration.ms")))
+        self.remote: RemoteLogManager | None = None  # tiered storage (KIP-405), when enabled
+        if config.get("remote.log.storage.system.enable"):
+            self.remote = RemoteLogManager(config, self.logs, self._topic_id)
         self.loops: LoopRegistry | None = None  # the server's background loops (health)
         self.stopping = False
         self._stop_waiters: set[asyncio.Future[None]] = set()
@@ -131,10 +136,46 @@ class BrokerState:
         return topic_config(self.config, TOPIC_KEYS.parse(info.configs, "topic"))
 
     def log_config(self, info: TopicInfo) -> LogConfig:
+        if info.configs.get("preallocate") is not None and info.name not in self._inert_noted:
+            self._inert_noted.add(info.name)
+            log.info("topic %s: preallocate has no effect on Fjord (segment files are never "
+                     "preallocated)", info.name)
         return LogConfig.from_topic(self.topic_config(info))
 
     def partition(self, topic: str, partition: int) -> PartitionLog | None:
         return self.logs.get(topic, partition)
+
+    def _topic_id(self, topic: str) -> str | None:
+        info = self.metadata.topics.get(topic)
+        return info.topic_id.hex if info is not None else None
+
+    def log_start_offset(self, plog: PartitionLog) -> int:
+        """The first offset of the partition, counting the remote tier."""
+        return self.remote.log_start_offset(plog) if self.remote is not None else plog.log_start_offset
+
+    def partition_storage(self, plog: PartitionLog) -> dict[str, Any]:
+        """Where a partition's data is: offsets and bytes, local and remote."""
+        remote = self.remote
+        pm = remote.partition(plog.topic, plog.partition) if remote is not None else None
+        return {
+            "partition": plog.partition,
+            "log_start_offset": self.log_start_offset(plog),
+            "local_log_start_offset": plog.log_start_offset,
+            "latest_tiered_offset": remote.latest_tiered(plog) if remote is not None else -1,
+            "high_watermark": plog.high_watermark,
+            "local_size": plog.size,
+            "local_segments": len(plog.segments),
+            "remote_size": pm.size if pm is not None else 0,
+            "remote_segments": len(pm.finished) if pm is not None else 0,
+        }
+
+    def _check_remote(self, existing: dict[str, Any], configs: dict[str, Any]) -> None:
+        effective = topic_config(self.config, TOPIC_KEYS.parse(configs, "topic"))
+        try:
+            validate_remote_storage(bool(self.config.get("remote.log.storage.system.enable")),
+                                    existing, effective)
+        except ConfigError as exc:
+            raise TopicError(ErrorCode.invalid_config, str(exc)) from None
 
     # --- topic operations ---------------------------------------------------------------
 
@@ -167,6 +208,7 @@ class BrokerState:
             TOPIC_KEYS.parse(clean, "topic")
         except ConfigError as exc:
             raise TopicError(ErrorCode.invalid_config, str(exc)) from None
+        self._check_remote({}, clean)
         problem = self.logs.can_place(name, range(partitions))
         if problem is not None:
             raise TopicError(ErrorCode.kafka_storage_error, problem)
@@ -177,7 +219,7 @@ class BrokerState:
             if self._pending_logs is not None:
                 self._pending_logs.append(info)
             else:
-                self.logs.create(name, range(partitions), self.log_config(info), info.topic_id)
+                self._create_logs(info)
         except OSError as exc:
             log.error("cannot create topic %s: %s", name, exc)
             raise TopicError(ErrorCode.kafka_storage_error, f"Cannot create topic: {exc}") from None
@@ -185,21 +227,38 @@ class BrokerState:
         return info
 
     @contextlib.contextmanager
-    def topic_batch(self) -> Iterator[None]:
+    def topic_batch(self) -> Iterator[dict[str, str]]:
         """Topics created inside share the metadata fsyncs; their logs are created after
-        the metadata is durable, so a crash never leaves directories of an unknown topic."""
+        the metadata is durable, so a crash never leaves directories of an unknown topic.
+        The yielded dict is filled on exit with the topics whose logs could not be created
+        (name -> reason): those were rolled back."""
+        failed: dict[str, str] = {}
         if self._pending_logs is not None:
-            yield
+            yield failed
             return
         self._pending_logs = []
         try:
             with self.metadata.batch():
-                yield
+                yield failed
         finally:
             pending, self._pending_logs = self._pending_logs, None
             for info in pending:
-                self.logs.create(info.name, range(info.partitions), self.log_config(info),
-                                 info.topic_id)
+                try:
+                    self._create_logs(info)
+                except OSError as exc:
+                    failed[info.name] = f"Cannot create topic: {exc}"
+
+    def _create_logs(self, info: TopicInfo) -> None:
+        """Create a new topic's logs; if that fails, the topic is deleted again (through the
+        -delete rename), so metadata and directories never disagree."""
+        try:
+            self.logs.create(info.name, range(info.partitions), self.log_config(info),
+                             info.topic_id)
+        except OSError as exc:
+            log.error("cannot create the logs of topic %s: %s; rolling it back", info.name, exc)
+            self.metadata.delete_topic(info.name)
+            self.logs.delete(info.name)
+            raise
 
     def auto_create(self, name: str) -> TopicInfo | None:
         """Create on first use if auto.create.topics.enable; None when not allowed."""
@@ -216,6 +275,8 @@ class BrokerState:
                              "This server does not host this topic-partition.")
         self.metadata.delete_topic(name)
         self.logs.delete(name)
+        if self.remote is not None:
+            self.remote.topic_deleted(name, info.topic_id.hex, info.partitions)
         self.groups.topic_deleted(name)  # its committed offsets go too, as in Kafka
         self.metrics.forget_topic(name)
         log.info("deleted topic %s", name)
@@ -239,8 +300,12 @@ class BrokerState:
             return
         old = info.partitions
         info.partitions = count
+        try:
+            self.logs.create(name, range(old, count), self.log_config(info), info.topic_id)
+        except OSError as exc:
+            info.partitions = old  # metadata and directories must agree
+            raise TopicError(ErrorCode.kafka_storage_error, f"Cannot add partitions: {exc}") from None
         self.metadata.update_topic(info)
-        self.logs.create(name, range(old, count), self.log_config(info), info.topic_id)
 
     def set_topic_configs(self, name: str, configs: dict[str, str], validate_only: bool) -> None:
         info = self.metadata.topics.get(name)
@@ -254,6 +319,7 @@ class BrokerState:
             TOPIC_KEYS.parse(configs, "topic")
         except ConfigError as exc:
             raise TopicError(ErrorCode.invalid_config, str(exc)) from None
+        self._check_remote(info.configs, configs)
         if validate_only:
             return
         info.configs = dict(configs)
@@ -262,4 +328,6 @@ class BrokerState:
 
     def close(self) -> None:
         self.logs.close()
+        if self.remote is not None:
+            self.remote.close()
         self.metadata.close()

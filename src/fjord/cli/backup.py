@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -29,7 +30,7 @@ from fjord.backup.rules import (
     parse_interval,
     rule_config,
 )
-from fjord.cli.output import CONNECT
+from fjord.cli.output import COMMAND_CONFIG, CONNECT, client_settings
 from fjord.connect.rest_client import AlreadyExists, ConnectClient, ConnectError
 from fjord.connectors.objectstore import config as cfg
 from fjord.connectors.objectstore.runlog import read_runs
@@ -89,6 +90,7 @@ def create(
     flush_size: int = typer.Option(None, "--flush-size", help="Records per object at most."),
     tasks: int = typer.Option(1, "--tasks", min=1),
     bootstrap: str = BootstrapOpt,
+    command_config: Path | None = COMMAND_CONFIG,
     connect: str = ConnectOpt,
 ) -> None:
     """Create a backup rule; refused with one line if anything about it cannot work."""
@@ -102,7 +104,7 @@ def create(
                              compression, flush_size, tasks)
         check_store(config)
         if topic_list:
-            check_topics(bootstrap, topic_list)
+            check_topics(bootstrap, topic_list, security=client_settings(bootstrap, command_config))
     except (RuleError, ValueError) as exc:
         raise fail(str(exc)) from None
     client = _client(connect)

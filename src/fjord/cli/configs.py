@@ -7,14 +7,10 @@ use) can address neither the cluster-default broker resource ("") nor BROKER_LOG
 
 from __future__ import annotations
 
-import socket
-import struct
-from typing import Any
-
 import typer
 
-from fjord.cli.output import BOOTSTRAP, TIMEOUT, fail
-from fjord.protocol.codec import build, decode_response, encode_request, request_class, response_class
+from fjord.cli.kafka_call import call
+from fjord.cli.output import BOOTSTRAP, fail
 
 TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
 SET, DELETE = 0, 1
@@ -59,30 +55,8 @@ def _entity(entity_type: str, name: str | None, default: bool) -> str:
     return name
 
 
-def _call(bootstrap: str, api_key: int, version: int, body: dict[str, Any]) -> Any:
-    host, _, port = bootstrap.split(",")[0].rpartition(":")
-    request_cls = request_class(api_key, version)
-    try:
-        with socket.create_connection((host, int(port)), timeout=TIMEOUT) as sock:
-            sock.sendall(encode_request(request_cls, 1, "fjord-configs", build(request_cls, body)))
-            size = struct.unpack(">i", _read(sock, 4))[0]
-            return decode_response(response_class(api_key, version), _read(sock, size))[1]
-    except (OSError, ValueError) as exc:
-        fail(f"cannot reach the broker at {bootstrap}: {exc}")
-
-
-def _read(sock: socket.socket, count: int) -> bytes:
-    data = bytearray()
-    while len(data) < count:
-        chunk = sock.recv(count - len(data))
-        if not chunk:
-            raise ConnectionError("the broker closed the connection")
-        data += chunk
-    return bytes(data)
-
-
 def _describe(bootstrap: str, kind: int, name: str, what: str, show_all: bool) -> None:
-    response = _call(bootstrap, 32, 1, {"resources": [
+    response = call(bootstrap, 32, 1, {"resources": [
         {"resource_type": kind, "resource_name": name, "configuration_keys": None}],
         "include_synonyms": True})
     result = response.results[0]
@@ -102,7 +76,7 @@ def _describe(bootstrap: str, kind: int, name: str, what: str, show_all: bool) -
 def _alter(bootstrap: str, kind: int, name: str, what: str, add: dict[str, str], delete: list[str]) -> None:
     configs = [{"name": k, "config_operation": SET, "value": v} for k, v in add.items()]
     configs += [{"name": k, "config_operation": DELETE, "value": None} for k in delete]
-    response = _call(bootstrap, 44, 0, {"resources": [
+    response = call(bootstrap, 44, 0, {"resources": [
         {"resource_type": kind, "resource_name": name, "configs": configs}], "validate_only": False})
     result = response.responses[0]
     if result.error_code.value:

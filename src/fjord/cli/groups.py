@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import typer
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from fjord.cli.output import BOOTSTRAP, TIMEOUT, admin_client, fail, table
+from fjord.cli.output import BOOTSTRAP, COMMAND_CONFIG, TIMEOUT, admin_client, fail, table
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="List, describe, reset and delete consumer groups.")
@@ -105,10 +106,12 @@ def log_end_offsets(admin: AdminClient, keys: list[tuple[str, int]]) -> dict[tup
 @app.command("list")
 def list_groups(
     bootstrap: str = BOOTSTRAP,
+    command_config: Path | None = COMMAND_CONFIG,
     state: list[str] = typer.Option([], "--state", help="Only groups in this state (repeatable)."),
 ) -> None:
     """All consumer groups with their state."""
-    admin = admin_client(bootstrap)  # keep a reference: a collected client abandons its requests
+    # keep a reference: a collected client abandons its requests
+    admin = admin_client(bootstrap, command_config)
     try:
         result = admin.list_consumer_groups(request_timeout=TIMEOUT).result()
     except KafkaException as exc:
@@ -128,9 +131,10 @@ def describe(
     group: list[str] = typer.Option([], "--group", help="Group to describe (repeatable)."),
     all_groups: bool = typer.Option(False, "--all-groups", help="Describe every group."),
     bootstrap: str = BOOTSTRAP,
+    command_config: Path | None = COMMAND_CONFIG,
 ) -> None:
     """Committed offset, log-end offset, lag and owner of every partition of a group."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     groups = list(group)
     if all_groups:
         groups = sorted(g.group_id for g in admin.list_consumer_groups(request_timeout=TIMEOUT)
@@ -189,6 +193,7 @@ def reset_offsets(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only show the new offsets (the default)."),
     execute: bool = typer.Option(False, "--execute", help="Commit the new offsets."),
     bootstrap: str = BOOTSTRAP,
+    command_config: Path | None = COMMAND_CONFIG,
 ) -> None:
     """Move a group's committed offsets; refused while the group has active members."""
     chosen = [to_earliest, to_latest, to_offset is not None, to_datetime is not None, shift_by is not None]
@@ -198,7 +203,7 @@ def reset_offsets(
         fail("--dry-run and --execute exclude each other")
     if bool(topic) == all_topics:
         fail("give --topic or --all-topics")
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     description, rows = describe_group(admin, group)
     state = _state_name(description.state)
     if description.members or state not in INACTIVE:
@@ -244,9 +249,10 @@ def reset_offsets(
 def delete(
     group: list[str] = typer.Option(..., "--group", help="Group to delete (repeatable)."),
     bootstrap: str = BOOTSTRAP,
+    command_config: Path | None = COMMAND_CONFIG,
 ) -> None:
     """Delete empty groups and their committed offsets."""
-    admin = admin_client(bootstrap)
+    admin = admin_client(bootstrap, command_config)
     futures = admin.delete_consumer_groups(list(group), request_timeout=TIMEOUT)
     failed = False
     for name, future in futures.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from fjord.cli import (
+    acls,
     backup,
     broker,
     clusters,
@@ -16,6 +17,7 @@ from fjord.cli import (
     schema_registry,
     topics,
     up,
+    users,
 )
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -26,6 +28,8 @@ app.command("schema-registry", help=schema_registry.__doc__)(schema_registry.sch
 app.add_typer(connect.app, name="connect")
 app.add_typer(topics.app, name="topics")
 app.add_typer(groups.app, name="groups")
+app.command("acls", help=acls.__doc__)(acls.acls)
+app.add_typer(users.app, name="users")
 app.add_typer(backup.app, name="backup")
 app.command("configs", help=configs.__doc__)(configs.configs)
 app.command("control", help=control.__doc__)(control.control)

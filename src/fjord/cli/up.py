@@ -46,7 +46,8 @@ def up(
     if control:
         from fjord.cli.control import spawn_control
         children.append(spawn_control(control_port, config.log_dirs[0].parent / "control", f"{host}:{port}",
-                                      f"http://127.0.0.1:{connect_port}" if connect else None))
+                                      f"http://127.0.0.1:{connect_port}" if connect else None,
+                                      config.get("admin.listener") or None))
 
     def stop_worker() -> None:
         for child in reversed(children):

@@ -28,6 +28,8 @@ from fjord.config.security import (
     listener_prefixed,
     parse_protocol_map,
 )
+from fjord.objectstore.location import parse_location
+from fjord.objectstore.store import InvalidLocation
 
 
 def default_data_dir() -> str:
@@ -62,7 +64,9 @@ DYNAMIC_KEYS = frozenset({
     "log.preallocate", "log.local.retention.ms", "log.local.retention.bytes", "compression.type",
     "message.max.bytes", "min.insync.replicas", "unclean.leader.election.enable",
     "producer.id.expiration.ms", "metrics.level", "storage.alert.thresholds",
-    "storage.alert.check.interval.ms", "num.io.threads", "num.network.threads",
+    "storage.alert.check.interval.ms", "storage.dynamic.retention.enable",
+    "storage.dynamic.retention.threshold.percent", "storage.dynamic.retention.step.percent",
+    "storage.dynamic.retention.floor.ms", "num.io.threads", "num.network.threads",
     "num.replica.fetchers", "num.recovery.threads.per.data.dir",
 })
 PER_BROKER_KEYS = frozenset({"advertised.listeners"})
@@ -118,7 +122,8 @@ _BROKER_KEYS = ConfigTable(
         ConfigKey("log.message.timestamp.type", "string", "CreateTime", validator=_TIMESTAMP_TYPE),
         ConfigKey("log.message.timestamp.before.max.ms", "long", LONG_MAX),
         ConfigKey("log.message.timestamp.after.max.ms", "long", 3600000),
-        ConfigKey("log.preallocate", "boolean", False),
+        ConfigKey("log.preallocate", "boolean", False, "Inert: Fjord never preallocates "
+                  "segment files (their size is their data).", inert=True),
         ConfigKey("log.local.retention.ms", "long", -2),
         ConfigKey("log.local.retention.bytes", "long", -2),
         ConfigKey("compression.type", "string", "producer", validator=_COMPRESSION),
@@ -143,6 +148,43 @@ _BROKER_KEYS = ConfigTable(
         ConfigKey("offset.metadata.max.bytes", "int", 4096),
         ConfigKey("connections.max.idle.ms", "long", 600000),
         ConfigKey("cluster.id", "string", None, "Fixed cluster id (else one is generated)."),
+        # Tiered storage (docs/tiered-storage.md): Kafka's KIP-405 keys, and the remote
+        # store's own settings under rsm.config.* (the plugin namespace Kafka gives them).
+        ConfigKey("remote.log.storage.system.enable", "boolean", False,
+                  "Enable tiered storage on this broker (topics opt in with remote.storage.enable)."),
+        ConfigKey("remote.log.manager.task.interval.ms", "long", 30000,
+                  "How often segments are copied to, and expired from, the remote tier.",
+                  at_least(1)),
+        ConfigKey("remote.log.manager.task.retry.backoff.ms", "long", 500,
+                  "First pause after a failed remote copy or delete.", at_least(1)),
+        ConfigKey("remote.log.manager.task.retry.backoff.max.ms", "long", 30000,
+                  "Longest pause between retries of a failing remote copy or delete.", at_least(1)),
+        ConfigKey("remote.log.manager.thread.pool.size", "int", 2,
+                  "Threads copying segments to and deleting them from the remote store.",
+                  at_least(1)),
+        ConfigKey("remote.log.reader.threads", "int", 10,
+                  "Threads serving fetches from the remote tier.", at_least(1)),
+        ConfigKey("remote.log.reader.max.pending.tasks", "int", 100,
+                  "Remote reads queued at most; fetches past it are answered without data.",
+                  at_least(1)),
+        ConfigKey("remote.log.metadata.manager.class.name", "string", None, inert=True),
+        ConfigKey("remote.log.storage.manager.class.name", "string", None, inert=True),
+        ConfigKey("rsm.config.uri", "string", None,
+                  "Where remote segments go: file:///path/ or s3://bucket/prefix/."),
+        ConfigKey("rsm.config.s3.endpoint.url", "string", None,
+                  "S3 endpoint (MinIO, Ceph, moto ...); AWS when unset."),
+        ConfigKey("rsm.config.s3.region", "string", "us-east-1"),
+        ConfigKey("rsm.config.s3.access.key.id", "string", None,
+                  "S3 access key; boto3's usual chain (environment, ~/.aws, roles) when unset."),
+        ConfigKey("rsm.config.s3.secret.access.key", "password", None, sensitive=True),
+        ConfigKey("rsm.config.s3.path.style.access", "boolean", True),
+        ConfigKey("rsm.config.chunk.size", "int", 4194304,
+                  "Bytes per ranged GET of a remote segment (and per cached chunk).",
+                  at_least(4096)),
+        ConfigKey("rsm.config.fetch.chunk.cache.size", "long", 268435456,
+                  "Local disk bytes kept of recently read remote chunks.", at_least(0)),
+        ConfigKey("rsm.config.fetch.chunk.cache.path", "string", None,
+                  "Directory of the chunk cache (default: remote-log-cache in the first log dir)."),
         # Observability (docs/observability.md).
         ConfigKey("admin.listener", "string", None,
                   "http://host:port of the admin endpoint (/metrics, /health, /ready, /v1); "
@@ -155,6 +197,15 @@ _BROKER_KEYS = ConfigTable(
                   _percentages),
         ConfigKey("storage.alert.check.interval.ms", "long", 30000,
                   "How often log dirs' disk usage is checked.", at_least(100)),
+        ConfigKey("storage.dynamic.retention.enable", "boolean", False,
+                  "Shorten the retention of the biggest topic of a log dir whose disk passes "
+                  "storage.dynamic.retention.threshold.percent (CKafka's dynamic retention)."),
+        ConfigKey("storage.dynamic.retention.threshold.percent", "int", 90,
+                  "Used-disk percentage of a log dir at which dynamic retention acts.", between(1, 100)),
+        ConfigKey("storage.dynamic.retention.step.percent", "int", 10,
+                  "How much each step shortens retention.ms, in percent.", between(1, 99)),
+        ConfigKey("storage.dynamic.retention.floor.ms", "long", 3600000,
+                  "Dynamic retention never goes below this retention.ms.", at_least(0)),
         # Keys of a stock Kafka server.properties that mean nothing on one node: accepted so
         # that a Kafka user's file works, reported at start-up as having no effect.
         *(
@@ -217,6 +268,8 @@ TOPIC_KEYS = ConfigTable(
         ConfigKey("local.retention.ms", "long", None, validator=at_least(-2)),
         ConfigKey("local.retention.bytes", "long", None, validator=at_least(-2)),
         ConfigKey("remote.storage.enable", "boolean", None),
+        ConfigKey("remote.log.copy.disable", "boolean", None),
+        ConfigKey("remote.log.delete.on.disable", "boolean", None),
     ]
 )
 
@@ -247,6 +300,15 @@ TOPIC_SYNONYMS: dict[str, str | None] = {
     "local.retention.ms": "log.local.retention.ms",
     "local.retention.bytes": "log.local.retention.bytes",
     "remote.storage.enable": None,
+    "remote.log.copy.disable": None,
+    "remote.log.delete.on.disable": None,
+}
+
+# Topic keys with no broker-level synonym, and their defaults (Kafka's).
+TOPIC_ONLY_DEFAULTS: dict[str, Any] = {
+    "remote.storage.enable": False,
+    "remote.log.copy.disable": False,
+    "remote.log.delete.on.disable": False,
 }
 
 
@@ -299,6 +361,16 @@ class BrokerConfig:
         for item in self.advertised:  # parsed now so a bad value stops start-up
             if item.name not in names:
                 raise ConfigError(f"advertised.listeners names {item.name}, which is not in listeners")
+        if self.get("remote.log.storage.system.enable"):
+            uri = self.get("rsm.config.uri")
+            if not uri:
+                raise ConfigError("remote.log.storage.system.enable=true needs rsm.config.uri "
+                                  "(file:///path/ or s3://bucket/prefix/)")
+            try:
+                parse_location(str(uri))
+            except InvalidLocation as exc:
+                raise ConfigError(f"Invalid value {uri!r} for configuration rsm.config.uri: "
+                                  f"{exc}") from None
 
     def for_listener(self, listener: str, name: str) -> Any:
         """A key's value on one listener: `listener.name.<l>.<key>` first, then the key."""
@@ -411,8 +483,8 @@ class BrokerConfig:
         if topic_key == "segment.jitter.ms":
             jitter = self.get("log.roll.jitter.ms")
             return int(jitter) if jitter is not None else int(self.get("log.roll.jitter.hours")) * 3_600_000
-        if topic_key == "remote.storage.enable":
-            return False
+        if topic_key in TOPIC_ONLY_DEFAULTS:
+            return TOPIC_ONLY_DEFAULTS[topic_key]
         synonym = TOPIC_SYNONYMS[topic_key]
         assert synonym is not None
         return self.get(synonym)
@@ -443,3 +515,45 @@ def topic_config(broker: BrokerConfig, overrides: dict[str, Any]) -> dict[str, A
         name: overrides[name] if name in overrides else broker.topic_default(name)
         for name in TOPIC_KEYS.keys
     }
+
+
+def validate_remote_storage(system_enabled: bool, existing: dict[str, Any],
+                            effective: dict[str, Any]) -> None:
+    """Kafka's checks (LogConfig.validateTopicLogConfigValues) of a topic's tiering keys.
+
+    `existing` holds the topic's current overrides (empty for a new topic), `effective` every
+    key's value after the change. Raises ConfigError with Kafka's own messages.
+    """
+    if effective["remote.storage.enable"]:
+        if not system_enabled:
+            raise ConfigError("Tiered Storage functionality is disabled in the broker. "
+                              "Topic cannot be configured with remote log storage.")
+        policy = effective.get("cleanup.policy") or []
+        if policy and list(policy) != ["delete"]:
+            raise ConfigError("Remote log storage only supports topics with cleanup.policy=delete "
+                              "or cleanup.policy being an empty list.")
+        for kind in ("bytes", "ms"):
+            total = int(effective[f"retention.{kind}"])
+            local = int(effective[f"local.retention.{kind}"])
+            if total != -1 and total > -1 and local != -2:
+                if local == -1:
+                    raise ConfigError(f"Invalid value -1 for configuration local.retention.{kind}: "
+                                      f"Value must not be -1 as retention.{kind} value is set as "
+                                      f"{total}.")
+                if local > total:
+                    raise ConfigError(f"Invalid value {local} for configuration "
+                                      f"local.retention.{kind}: Value must not be more than "
+                                      f"retention.{kind} property value: {total}")
+            if effective["remote.log.copy.disable"] and local not in (-2, total):
+                raise ConfigError(f"When `remote.log.copy.disable` is set to true, the "
+                                  f"`local.retention.{kind}` and `retention.{kind}` must be set to "
+                                  "the identical value because there will be no more logs copied "
+                                  "to the remote storage.")
+        return
+    was_enabled = str(existing.get("remote.storage.enable", "false")).strip().lower() == "true"
+    if was_enabled and not effective["remote.log.delete.on.disable"]:
+        raise ConfigError("It is invalid to disable remote storage without deleting remote data. "
+                          "If you want to keep the remote data and turn to read only, please set "
+                          "`remote.storage.enable=true,remote.log.copy.disable=true`. If you want to "
+                          "disable remote storage and delete all remote data, please set "
+                          "`remote.storage.enable=false,remote.log.delete.on.disable=true`.")

@@ -16,28 +16,24 @@ from typing import Any, TypeVar
 
 from confluent_kafka import KafkaException
 
+from fjord.config.client_security import librdkafka_security
+
 log = logging.getLogger("fjord.connect.clients")
 
 T = TypeVar("T")
 
 _UNKNOWN = re.compile(r'No such configuration property: "([^"]+)"')
-_JAVA_ONLY = ("sasl.jaas.config", "ssl.truststore.", "ssl.keystore.", "key.serializer",
+_JAVA_ONLY = ("key.serializer",
               "value.serializer", "key.deserializer", "value.deserializer",
               "interceptor.classes", "metric.reporters", "partitioner.class")
-_JAAS_VALUE = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _warned: set[str] = set()
 
 
 def translate(config: dict[str, Any]) -> dict[str, Any]:
     """Java client settings → librdkafka ones, where an equivalent exists."""
-    out = dict(config)
-    jaas = out.pop("sasl.jaas.config", None)
-    if jaas:
-        values = dict(_JAAS_VALUE.findall(str(jaas)))
-        if "username" in values:
-            out.setdefault("sasl.username", values["username"])
-        if "password" in values:
-            out.setdefault("sasl.password", values["password"])
+    out, dropped = librdkafka_security(config)
+    for key in dropped:
+        _drop(out, key, "it is a Java-client setting")
     for key in list(out):
         if key.startswith(_JAVA_ONLY):
             _drop(out, key, "it is a Java-client setting")

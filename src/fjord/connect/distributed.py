@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
 
+from fjord.connect import clients
 from fjord.connect.abstract_herder import AbstractHerder
 from fjord.connect.group_member import GroupMember
 from fjord.connect.plugins import Plugins
@@ -51,17 +52,18 @@ class DistributedHerder(AbstractHerder):
     def __init__(self, config: WorkerConfig, plugins: Plugins | None = None) -> None:
         self._assignment: Assignment | None = None
         self._member_lock = threading.RLock()
-        clients = config.client_config
-        self.kafka_offsets = KafkaOffsetBackingStore(clients, config.get_str("offset.storage.topic"))
-        self.kafka_configs = KafkaConfigBackingStore(clients, config.get_str("config.storage.topic"))
+        client_config = config.client_config
+        self.kafka_offsets = KafkaOffsetBackingStore(client_config, config.get_str("offset.storage.topic"))
+        self.kafka_configs = KafkaConfigBackingStore(client_config, config.get_str("config.storage.topic"))
         super().__init__(config, plugins or Plugins(config.plugin_path), self.kafka_offsets,
                          self.kafka_configs,
-                         KafkaStatusBackingStore(clients, config.get_str("status.storage.topic")))
+                         KafkaStatusBackingStore(client_config, config.get_str("status.storage.topic")))
         self.member = GroupMember(
             config.bootstrap_servers, config.group_id,
             config.get_int("session.timeout.ms"), config.get_int("rebalance.timeout.ms"),
             config.get_int("heartbeat.interval.ms"), self._metadata, self._assign,
-            self._on_assigned, self._on_revoked)
+            self._on_assigned, self._on_revoked,
+            clients.translate(config.client_config("admin")))
         self.url = config.advertised_url()
 
     # ---------------------------------------------------------------- lifecycle

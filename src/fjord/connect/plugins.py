@@ -47,6 +47,8 @@ BUILTIN_CONNECTORS: dict[str, str] = {
         "fjord.connectors.file.sink:FileStreamSinkConnector",
     "io.confluent.connect.jdbc.JdbcSourceConnector": "fjord.connectors.jdbc.source:JdbcSourceConnector",
     "io.confluent.connect.jdbc.JdbcSinkConnector": "fjord.connectors.jdbc.sink:JdbcSinkConnector",
+    "io.debezium.connector.postgresql.PostgresConnector":
+        "fjord.connectors.cdc.postgres:PostgresConnector",
 }
 
 

@@ -27,6 +27,7 @@ from fjord.connect.herder import (
 )
 from fjord.connect.plugins import PluginNotFound
 from fjord.connect.status import TargetState
+from fjord.observability.connect_metrics import render_worker
 
 log = logging.getLogger("fjord.connect.rest")
 
@@ -107,6 +108,12 @@ def create_app(herder: Herder) -> FastAPI:
     def root() -> dict[str, Any]:
         return {"version": KAFKA_VERSION, "commit": COMMIT,
                 "kafka_cluster_id": herder.cluster_id()}
+
+    @app.get("/metrics")
+    def metrics(request: Request) -> Response:
+        """Prometheus (or OpenMetrics) exposition of the worker, connector and task metrics."""
+        body, content_type = render_worker(herder, request.headers.get("accept"))
+        return Response(body, media_type=content_type)
 
     @app.get("/health")
     def health() -> JSONResponse:

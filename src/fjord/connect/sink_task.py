@@ -106,6 +106,7 @@ def sink_topics(config: Mapping[str, str]) -> tuple[list[str], str | None]:
 
 
 class WorkerSinkTask(WorkerTask):
+    is_sink = True
     task: SinkTask
     stop_from_caller = False
 
@@ -209,11 +210,15 @@ class WorkerSinkTask(WorkerTask):
                 record = self._convert(message)
                 tp = TopicPartition(str(message.topic()), int(message.partition() or 0))
                 batch_offsets[tp] = int(message.offset() or 0) + 1
+                self.metrics.sink_read += 1
                 if record is not None:
                     records.append(record)
             # put() even with nothing new, as Kafka does: sinks rotate files on time in put.
             if not self._deliver(records):
                 break  # stopping: this batch was not put, so its offsets are not committed
+            self.metrics.sink_sent += len(records)
+            if records:
+                self.metrics.batch(len(records))
             self.current.update((tp, off) for tp, off in batch_offsets.items()
                                 if tp in self.assignment)
             if self.commit_requested or time.monotonic() - self._last_commit >= interval:
@@ -286,12 +291,19 @@ class WorkerSinkTask(WorkerTask):
         current = {tp: off for tp, off in self.current.items() if only is None or tp in only}
         if not current:
             return
+        started = time.monotonic()
         to_commit = self.task.pre_commit(current)
         changed = [KafkaTopicPartition(tp.topic, tp.partition, off) for tp, off in to_commit.items()
                    if self.committed.get(tp) != off and off != OFFSET_INVALID]
         if not changed:
+            self.metrics.commit_skipped += 1
             return
-        self.consumer.commit(offsets=changed, asynchronous=False)
+        try:
+            self.consumer.commit(offsets=changed, asynchronous=False)
+        except Exception:
+            self.metrics.committed(False, (time.monotonic() - started) * 1000)
+            raise
+        self.metrics.committed(True, (time.monotonic() - started) * 1000)
         for item in changed:
             self.committed[TopicPartition(item.topic, item.partition)] = item.offset
 

@@ -101,6 +101,8 @@ class WorkerSourceTask(WorkerTask):
                 break
             records = self.task.poll()
             if records:
+                self.metrics.source_polled += len(records)
+                self.metrics.batch(len(records))
                 for record in records:
                     self._send(record)
             self.producer.poll(0)
@@ -167,6 +169,7 @@ class WorkerSourceTask(WorkerTask):
                 self.producer.poll(0.05)
         self._topic_seen(topic)
         self._remember(partition_key, record)
+        self.metrics.source_written += 1
 
     def _remember(self, partition_key: str | None, record: SourceRecord) -> None:
         if partition_key is not None:
@@ -174,13 +177,15 @@ class WorkerSourceTask(WorkerTask):
 
     def commit_offsets(self) -> bool:
         """Flush the producer, then store the offsets of everything it acknowledged."""
-        self._last_flush = time.monotonic()
+        self._last_flush = started = time.monotonic()
         remaining = self.producer.flush(self.services.offset_flush_timeout_s)
         if remaining:
             log.warning("%s: %d records not acknowledged within offset.flush.timeout.ms; offsets "
                         "not committed this round", self.id, remaining)
+            self.metrics.committed(False, (time.monotonic() - started) * 1000)
             return False
         if self._delivery_error is not None:
+            self.metrics.committed(False, (time.monotonic() - started) * 1000)
             return False
         if self._pending:
             pending, self._pending = self._pending, {}
@@ -189,6 +194,7 @@ class WorkerSourceTask(WorkerTask):
             self.task.commit()
         except Exception:
             log.exception("SourceTask.commit failed for %s", self.id)
+        self.metrics.committed(True, (time.monotonic() - started) * 1000)
         return True
 
     def close(self) -> None:

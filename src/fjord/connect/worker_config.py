@@ -123,10 +123,9 @@ class WorkerConfig:
     def client_config(self, kind: str) -> dict[str, Any]:
         """librdkafka settings for a producer/consumer/admin: bootstrap plus `<kind>.` overrides."""
         base: dict[str, Any] = {"bootstrap.servers": self.bootstrap_servers}
-        for key in ("security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
-                    "sasl.jaas.config", "ssl.ca.location"):
-            if key in self.values:
-                base[key] = self.values[key]
+        for key, value in self.values.items():  # the worker's own security, Kafka's keys
+            if key.startswith(("security.protocol", "sasl.", "ssl.")):
+                base[key] = value
         base.update(self.prefixed(kind + "."))
         return base
 

@@ -28,6 +28,7 @@ from fjord.connect.plugins import Plugins
 from fjord.connect.status import TargetState, TaskId, TaskState
 from fjord.connect.storage.offsets import OffsetBackingStore
 from fjord.connect.transform_chain import TransformationChain
+from fjord.observability.connect_metrics import TaskCounters
 
 log = logging.getLogger("fjord.connect.task")
 
@@ -55,6 +56,8 @@ class TaskServices:
 
 
 class WorkerTask(threading.Thread):
+    is_sink = False
+
     def __init__(self, task_id: TaskId, task: Task, connector_config: Mapping[str, str],
                  task_config: Mapping[str, str], target_state: str, services: TaskServices) -> None:
         super().__init__(name=f"task-thread-{task_id}", daemon=True)
@@ -72,6 +75,7 @@ class WorkerTask(threading.Thread):
             ErrorConfig.from_connector_config(connector_config), task_id.connector, task_id.task)
         self.chain = TransformationChain.from_config(connector_config, services.plugins)
         self._reported_topics: set[str] = set()
+        self.metrics = TaskCounters(self.is_sink)  # read by the worker's /metrics
 
     # -- lifecycle, called from the herder's thread
 

@@ -13,7 +13,14 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import RequestResponseEndpoint
 
-from fjord.console import pages_clusters, pages_connect, pages_groups, pages_messages, pages_topics
+from fjord.console import (
+    pages_clusters,
+    pages_connect,
+    pages_groups,
+    pages_messages,
+    pages_security,
+    pages_topics,
+)
 from fjord.console.web import HERE, PREFIX, Console
 from fjord.control.service import ControlPlane
 
@@ -28,7 +35,7 @@ CSP = (
 def install(app: FastAPI, plane: ControlPlane) -> None:
     console = Console(plane)
     app.mount(PREFIX + "/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
-    for module in (pages_clusters, pages_topics, pages_messages, pages_groups, pages_connect):
+    for module in (pages_clusters, pages_topics, pages_messages, pages_groups, pages_connect, pages_security):
         app.include_router(module.router(console), prefix=PREFIX, include_in_schema=False)
 
     @app.get("/", include_in_schema=False)

@@ -8,6 +8,7 @@ Apache Kafka, MSK or Redpanda cluster.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from confluent_kafka import Producer
@@ -17,6 +18,7 @@ from fjord.control.external import client_config
 from fjord.control.model import Cluster
 
 TIMEOUT = 15.0
+METADATA_TTL = 5.0
 
 
 class ClusterClients:
@@ -25,6 +27,24 @@ class ClusterClients:
         self.admin = AdminClient(self.config)
         self._producer: Producer | None = None
         self._lock = threading.Lock()
+        self._metadata: tuple[float, Any] | None = None
+
+    def metadata(self) -> Any:
+        """The whole cluster's Metadata, reused for METADATA_TTL: with 10,000 partitions it is
+        the costliest request a page makes, and consecutive pages need the same answer."""
+        with self._lock:
+            cached = self._metadata
+        if cached is not None and time.monotonic() - cached[0] < METADATA_TTL:
+            return cached[1]
+        fresh = self.admin.list_topics(timeout=TIMEOUT)
+        with self._lock:
+            self._metadata = (time.monotonic(), fresh)
+        return fresh
+
+    def changed(self) -> None:
+        """Topics were created, deleted or grown: the next page asks the cluster again."""
+        with self._lock:
+            self._metadata = None
 
     @property
     def producer(self) -> Producer:

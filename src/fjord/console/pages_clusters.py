@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sse_starlette.sse import EventSourceResponse
 
-from fjord.console import topics
+from fjord.console import metrics, topics
 from fjord.console.web import Console, back, cid, page
 from fjord.control.errors import ApiError
 from fjord.control.properties import diff
@@ -36,6 +36,7 @@ def router(console: Console) -> APIRouter:
         bootstrap: str = Form(""),
         connect_url: str = Form(""),
         configuration: str = Form(""),
+        admin_url: str = Form(""),
     ) -> RedirectResponse:
         try:
             config = None
@@ -43,7 +44,9 @@ def router(console: Console) -> APIRouter:
                 arn = console.configuration(configuration).arn
                 config = (arn, console.configuration(configuration).latest.revision)
             register = (
-                {"bootstrapServers": bootstrap, "connectUrl": connect_url or None} if bootstrap else None
+                {"bootstrapServers": bootstrap, "connectUrl": connect_url or None, "adminUrls": [admin_url]}
+                if bootstrap
+                else None
             )
             cluster = plane.create_cluster(
                 name,
@@ -87,10 +90,12 @@ def router(console: Console) -> APIRouter:
         error = None
         if cluster.state in ("ACTIVE", "UPDATING", "HEALING"):
             try:
-                brokers = topics.brokers(clients.admin)
+                brokers = topics.brokers(clients)
             except Exception as exc:
                 error = f"cannot reach the cluster: {topics.kafka_message(exc)}"
         operations = plane.operations_of(cluster.arn)[:20]
+        facts, alerts, admin_error = metrics.broker_facts(cluster.admin_urls)
+        error = error or admin_error
         return page(
             request,
             "cluster.html",
@@ -98,9 +103,16 @@ def router(console: Console) -> APIRouter:
             brokers=brokers,
             operations=operations,
             pids=plane.broker_pids(cluster.arn),
+            facts=facts,
+            alerts=alerts,
             configurations=list(plane.store.configurations.values()),
             error=error or request.query_params.get("error"),
         )
+
+    @r.get("/c/{cluster_id}/metrics.json", response_model=None)
+    def metrics_json(cluster_id: str) -> JSONResponse:
+        """Counter totals for the cluster page's live charts (the page turns them into rates)."""
+        return JSONResponse(metrics.totals(console.cluster(cluster_id).admin_urls))
 
     @r.post("/c/{cluster_id}/delete", response_model=None)
     async def delete_cluster(cluster_id: str, confirm: str = Form("")) -> RedirectResponse:

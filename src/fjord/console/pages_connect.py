@@ -9,8 +9,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fjord.connect.rest_client import ConnectClient, ConnectError
 from fjord.backup.rules import format_interval, is_rule, open_rule_store
+from fjord.connect.rest_client import ConnectClient, ConnectError
 from fjord.connectors.objectstore import config as backup_cfg
 from fjord.connectors.objectstore.runlog import read_runs
 from fjord.console.web import Console, back, page

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fjord.console import groups
+from fjord.console import groups, metrics
 from fjord.console.topics import ConsoleError
 from fjord.console.web import Console, back, page
 
@@ -37,7 +37,16 @@ def router(console: Console) -> APIRouter:
         except ConsoleError as exc:
             return back(f"/c/{cluster_id}/groups", error=str(exc))
         topics = sorted({row.topic for row in detail.partitions})
-        return page(request, "group.html", cluster=cluster, group=detail, topics=topics, plan=None)
+        seconds = metrics.group_time_lag(cluster.admin_urls, group_id)
+        return page(
+            request,
+            "group.html",
+            cluster=cluster,
+            group=detail,
+            topics=topics,
+            plan=None,
+            lag_seconds=seconds,
+        )
 
     @r.post("/c/{cluster_id}/group/reset", response_class=HTMLResponse, response_model=None)
     def reset(

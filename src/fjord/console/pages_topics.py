@@ -28,7 +28,7 @@ def router(console: Console) -> APIRouter:
         q = request.query_params.get("q", "")
         internal = request.query_params.get("internal") == "1"
         try:
-            result = topics.list_topics(clients.admin, q, _int(request.query_params.get("page"), 1), internal)
+            result = topics.list_topics(clients, q, _int(request.query_params.get("page"), 1), internal)
         except Exception as exc:
             return page(
                 request,
@@ -54,6 +54,7 @@ def router(console: Console) -> APIRouter:
             topics.create_topic(
                 clients.admin, name.strip(), partitions, replication, parse_properties(configs)
             )
+            clients.changed()
         except ConsoleError as exc:
             return back(f"/c/{cluster_id}/topics", error=f"cannot create {name}: {exc}")
         return back(f"/c/{cluster_id}/topics/{name.strip()}", notice=f"topic {name} created")
@@ -86,6 +87,7 @@ def router(console: Console) -> APIRouter:
             return back(f"/c/{cluster_id}/topics/{topic}", error="type the topic's name to delete it")
         try:
             topics.delete_topic(clients.admin, topic)
+            clients.changed()
         except ConsoleError as exc:
             return back(f"/c/{cluster_id}/topics/{topic}", error=str(exc))
         return back(f"/c/{cluster_id}/topics", notice=f"topic {topic} deleted")
@@ -95,6 +97,7 @@ def router(console: Console) -> APIRouter:
         _, clients = console.kafka(cluster_id)
         try:
             topics.add_partitions(clients.admin, topic, total)
+            clients.changed()
         except ConsoleError as exc:
             return back(f"/c/{cluster_id}/topics/{topic}", error=str(exc))
         return back(f"/c/{cluster_id}/topics/{topic}", notice=f"{topic} now has {total} partitions")

@@ -18,7 +18,7 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 
-from fjord.console.clients import TIMEOUT
+from fjord.console.clients import TIMEOUT, ClusterClients
 from fjord.console.paging import Page, matches, paginate
 
 
@@ -31,6 +31,11 @@ def kafka_message(exc: BaseException) -> str:
         err = exc.args[0]
         return str(err.str()) if hasattr(err, "str") else str(err)
     return str(exc)
+
+
+# Message counts on the topic list cost a ListOffsets entry per partition: past this many
+# partitions on one page the list shows names and partition counts only (the topic page counts).
+COUNT_BUDGET = 1000
 
 
 @dataclass
@@ -52,7 +57,7 @@ class TopicRow:
     name: str
     partitions: int
     internal: bool
-    messages: int = 0
+    messages: int | None = None
     rows: list[PartitionRow] = field(default_factory=list)
 
 
@@ -71,8 +76,9 @@ def watermarks(
     return {key: (low, high) for key, (low, high) in out.items()}
 
 
-def list_topics(admin: AdminClient, query: str, page: int, internal: bool = False) -> Page[TopicRow]:
-    metadata = admin.list_topics(timeout=TIMEOUT)
+def list_topics(clients: ClusterClients, query: str, page: int, internal: bool = False) -> Page[TopicRow]:
+    admin = clients.admin
+    metadata = clients.metadata()
     names = sorted(
         name for name in metadata.topics if matches(name, query) and (internal or not name.startswith("__"))
     )
@@ -80,11 +86,15 @@ def list_topics(admin: AdminClient, query: str, page: int, internal: bool = Fals
     rows = [
         TopicRow(name, len(metadata.topics[name].partitions), name.startswith("__")) for name in result.items
     ]
-    marks = watermarks(
-        admin, [TopicPartition(r.name, p) for r in rows for p in metadata.topics[r.name].partitions]
-    )
-    for row in rows:
-        row.messages = sum(max(0, hi - lo) for (t, _), (lo, hi) in marks.items() if t == row.name)
+    if sum(r.partitions for r in rows) <= COUNT_BUDGET:
+        marks = watermarks(
+            admin, [TopicPartition(r.name, p) for r in rows for p in metadata.topics[r.name].partitions]
+        )
+        counts: dict[str, int] = {}
+        for (topic, _), (low, high) in marks.items():
+            counts[topic] = counts.get(topic, 0) + max(0, high - low)
+        for row in rows:
+            row.messages = counts.get(row.name, 0)
     return Page(rows, result.number, result.size, result.total)
 
 
@@ -159,8 +169,8 @@ def alter_config(admin: AdminClient, name: str, key: str, value: str | None) -> 
         raise ConsoleError(kafka_message(exc)) from None
 
 
-def brokers(admin: AdminClient) -> list[dict[str, Any]]:
-    metadata = admin.list_topics(timeout=TIMEOUT)
+def brokers(clients: ClusterClients) -> list[dict[str, Any]]:
+    metadata = clients.metadata()
     leaders: dict[int, int] = {}
     for topic in metadata.topics.values():
         for part in topic.partitions.values():

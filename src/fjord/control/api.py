@@ -42,6 +42,7 @@ class RegisteredCluster(_Body):
     bootstrapServers: str
     clientProperties: dict[str, str] = {}
     connectUrl: str | None = None
+    adminUrls: list[str] = []
 
 
 class CreateClusterBody(_Body):

@@ -38,6 +38,8 @@ class Cluster:
     configuration_revision: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     ports: list[int] = field(default_factory=list)
+    # Each broker's admin listener (http://host:port: /metrics, /v1/...), for metrics and time lag.
+    admin_urls: list[str] = field(default_factory=list)
     bootstrap: str = ""
     client_properties: dict[str, str] = field(default_factory=dict)
     connect_url: str | None = None

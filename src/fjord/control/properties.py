@@ -12,7 +12,8 @@ from fjord.control.errors import BadRequest
 
 # Keys the control plane sets itself on the brokers it runs: a configuration cannot move
 # a broker's listener, data directory or id from under its supervisor.
-MANAGED_KEYS = ("listeners", "advertised.listeners", "log.dirs", "log.dir", "node.id", "broker.id")
+MANAGED_KEYS = ("listeners", "advertised.listeners", "log.dirs", "log.dir", "node.id", "broker.id",
+                "admin.listener")
 
 MAX_BYTES = 100 * 1024
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fjord.config.broker import BROKER_KEYS
 from fjord.config.properties import parse_properties
 from fjord.control import arns, external, properties
 from fjord.control.errors import BadRequest, Conflict, NotFound
@@ -122,6 +123,7 @@ class ControlPlane:
             cluster.client_properties = {str(k): str(v) for k, v in
                                          (register.get("clientProperties") or {}).items()}
             cluster.connect_url = register.get("connectUrl") or None
+            cluster.admin_urls = [u for u in (register.get("adminUrls") or []) if u]
             cluster.instance_type = "external"
         else:
             if not 1 <= broker_count <= MAX_LOCAL_BROKERS:
@@ -140,17 +142,21 @@ class ControlPlane:
         self._spawn(self._boot(cluster) if cluster.kind == LOCAL else self._probe(cluster))
         return cluster
 
-    def ensure_registered(self, name: str, bootstrap: str, connect_url: str | None) -> Cluster:
+    def ensure_registered(self, name: str, bootstrap: str, connect_url: str | None,
+                          admin_url: str | None = None) -> Cluster:
         """A registered cluster of this name pointing at `bootstrap` (for `fjord up`)."""
+        admin_urls = [admin_url] if admin_url else []
         for cluster in self.store.clusters.values():
             if cluster.name == name:
                 if cluster.kind == REGISTERED:
                     cluster.bootstrap, cluster.connect_url = bootstrap, connect_url
+                    cluster.admin_urls = admin_urls
                     self.changed(cluster.arn)
                     self._spawn(self._probe(cluster))
                 return cluster
         return self.create_cluster(name, 1, "external", "external", [], None, {},
-                                   register={"bootstrapServers": bootstrap, "connectUrl": connect_url})
+                                   register={"bootstrapServers": bootstrap, "connectUrl": connect_url,
+                                             "adminUrls": admin_urls})
 
     def list_clusters(self, name_filter: str | None) -> list[Cluster]:
         items = sorted(self.store.clusters.values(), key=lambda c: c.created)
@@ -250,7 +256,11 @@ class ControlPlane:
     async def _boot(self, cluster: Cluster) -> None:
         directory = self.store.cluster_dir(cluster)
         settings = self.settings_of(cluster)
-        runners = [BrokerRunner(directory, i + 1, self.broker_host, port, self._exited)
+        if len(cluster.admin_urls) != len(cluster.ports):
+            cluster.admin_urls = [f"http://{self.broker_host}:{free_port(self.broker_host)}"
+                                  for _ in cluster.ports]
+            self.store.save()
+        runners = [BrokerRunner(directory, i + 1, self.broker_host, port, self._exited, cluster.admin_urls[i])
                    for i, port in enumerate(cluster.ports)]
         self.runners[cluster.arn] = runners
         try:
@@ -331,20 +341,23 @@ class ControlPlane:
             await self._recover(cluster)
 
     async def _apply_local(self, cluster: Cluster, old: dict[str, str], new: dict[str, str]) -> str:
-        """Dynamic keys live when the brokers accept IncrementalAlterConfigs for every changed
-        key; otherwise a rolling restart, one broker at a time, each waited for."""
+        """Dynamic keys (Kafka's DynamicBrokerConfig set) live through IncrementalAlterConfigs, so
+        the running brokers keep serving; static keys by a rolling restart, one broker at a time,
+        each waited for until it listens again. Returns how the revision was applied."""
         runners = self.runners.get(cluster.arn, [])
         for runner in runners:
             runner.write_properties(new)
-        try:
-            await external.alter_broker_configs(cluster, old, new)
+        changed = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
+        dynamic = {k for k in changed if k in BROKER_KEYS and BROKER_KEYS[k].dynamic}
+        if dynamic:
+            await external.alter_broker_configs(cluster, {k: v for k, v in old.items() if k in dynamic},
+                                                {k: v for k, v in new.items() if k in dynamic})
+        if not changed - dynamic:
             return "dynamic"
-        except external.NotDynamic as exc:
-            log.info("cluster %s: %s; rolling restart", cluster.name, exc)
         for runner in runners:
             await runner.stop()
             await runner.start()
-        return "rolling-restart"
+        return "dynamic+rolling-restart" if dynamic else "rolling-restart"
 
     async def _recover(self, cluster: Cluster) -> None:
         """After a failed apply, put the brokers back on the revision that was in force."""

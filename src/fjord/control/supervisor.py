@@ -43,11 +43,13 @@ class BrokerRunner:
     """One supervised `fjord broker` process of a local cluster."""
 
     def __init__(self, directory: Path, node_id: int, host: str, port: int,
-                 on_exit: Callable[[BrokerRunner, int], Awaitable[None]]) -> None:
+                 on_exit: Callable[[BrokerRunner, int], Awaitable[None]],
+                 admin_url: str | None = None) -> None:
         self.directory = directory
         self.node_id = node_id
         self.host = host
         self.port = port
+        self.admin_url = admin_url
         self.on_exit = on_exit
         self.proc: asyncio.subprocess.Process | None = None
         self.watch: asyncio.Task[None] | None = None
@@ -71,6 +73,8 @@ class BrokerRunner:
             "listeners": f"PLAINTEXT://{self.host}:{self.port}",
             "log.dirs": str(self.directory / f"kafka-logs-{self.node_id}"),
         }
+        if self.admin_url:
+            managed["admin.listener"] = self.admin_url
         lines = ["# Written by the Fjord control plane from the cluster's configuration revision."]
         lines += [f"{key}={value}" for key, value in {**settings, **managed}.items()]
         self.directory.mkdir(parents=True, exist_ok=True)

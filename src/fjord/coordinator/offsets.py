@@ -72,32 +72,36 @@ def _string(text: str | None) -> bytes:
 
 
 class _Reader:
+    """Kafka's fixed-width record layouts; ValueError (never struct.error or a silent short
+    read) when the bytes end early, since the log they come from may be damaged."""
+
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
 
+    def _take(self, size: int) -> int:
+        start = self.pos
+        if size < 0 or start + size > len(self.data):
+            raise ValueError(f"record ends after {len(self.data)} bytes, {size} more expected "
+                             f"at {start}")
+        self.pos += size
+        return start
+
     def i16(self) -> int:
-        (value,) = _I16.unpack_from(self.data, self.pos)
-        self.pos += 2
-        return int(value)
+        return int(_I16.unpack_from(self.data, self._take(2))[0])
 
     def i32(self) -> int:
-        (value,) = _I32.unpack_from(self.data, self.pos)
-        self.pos += 4
-        return int(value)
+        return int(_I32.unpack_from(self.data, self._take(4))[0])
 
     def i64(self) -> int:
-        (value,) = _I64.unpack_from(self.data, self.pos)
-        self.pos += 8
-        return int(value)
+        return int(_I64.unpack_from(self.data, self._take(8))[0])
 
     def string(self) -> str | None:
         length = self.i16()
         if length < 0:
             return None
-        raw = self.data[self.pos : self.pos + length]
-        self.pos += length
-        return raw.decode("utf-8")
+        start = self._take(length)
+        return self.data[start : start + length].decode("utf-8")
 
 
 def offset_key(group: str, topic: str, partition: int) -> bytes:
@@ -196,7 +200,7 @@ def iter_log(plog: PartitionLog) -> Iterator[tuple[bytes, bytes | None]]:
             if header.length < HEADER_SIZE or pos + header.length > len(data):
                 break
             if not header.is_control:
-                for record in iter_records(bytes(data), pos):
+                for record in iter_records(data, pos):  # copies this batch, not the chunk
                     if record.offset >= offset and record.key is not None:
                         yield record.key, record.value
             offset = header.last_offset + 1

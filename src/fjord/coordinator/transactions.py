@@ -27,6 +27,7 @@ from kio.schema.errors import ErrorCode
 from fjord.coordinator.offsets import CommittedOffset
 from fjord.coordinator.producer_ids import ProducerIdManager
 from fjord.fsutil import atomic_write
+from fjord.storage.logdirs import LogDirError
 from fjord.storage.manager import LogManager
 
 log = logging.getLogger("fjord.coordinator.transactions")
@@ -65,6 +66,16 @@ class Transaction:
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Transaction:
+        """One entry of transactions.json; ValueError (naming the problem) if malformed."""
+        try:
+            return cls._from_json(raw)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"malformed transaction entry ({type(exc).__name__}: {exc})") from None
+
+    @classmethod
+    def _from_json(cls, raw: dict[str, Any]) -> Transaction:
+        if not isinstance(raw["id"], str) or not isinstance(raw["state"], str):
+            raise ValueError("id and state must be strings")
         return cls(
             raw["id"], int(raw["pid"]), int(raw["epoch"]), int(raw["timeout_ms"]), raw["state"],
             {(t, int(p)) for t, p in raw["partitions"]}, set(raw["groups"]),
@@ -96,8 +107,17 @@ class TransactionCoordinator:
         self.offsets = offsets
         self.txns: dict[str, Transaction] = {}
         if self.path.exists():
-            for raw in json.loads(self.path.read_text()):
-                txn = Transaction.from_json(raw)
+            try:
+                entries = json.loads(self.path.read_text())
+                if not isinstance(entries, list):
+                    raise ValueError("not a list of transactions")
+                loaded = [Transaction.from_json(raw) for raw in entries]
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise LogDirError(
+                    f"{self.path} is not valid transaction state ({exc}); restore it from a "
+                    f"backup, or move it aside to start without the open transactions it "
+                    f"records (they would then never be aborted)") from None
+            for txn in loaded:
                 self.txns[txn.transactional_id] = txn
 
     def _save(self) -> None:

@@ -14,8 +14,9 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from fjord.fsutil import TMP_MARK, atomic_write
+from fjord.fsutil import TMP_MARK, atomic_replace, atomic_write
 from fjord.objectstore.store import (
     BucketNotFound,
     ObjectInfo,
@@ -26,6 +27,13 @@ from fjord.objectstore.store import (
 )
 
 _TMP_MARK = TMP_MARK
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _is_temporary(name: str) -> bool:
@@ -45,9 +53,35 @@ class LocalStore(ObjectStore):
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        try:
+        with self._writing(key):
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, data)
+
+    def put_file(self, key: str, file: BinaryIO) -> None:
+        """Streamed into the temporary file in pieces, then the same fsync-rename-fsync."""
+        path = self._path(key)
+        with self._writing(key):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.parent / f".{path.name}{_TMP_MARK}{uuid.uuid4().hex[:12]}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                try:
+                    while chunk := file.read(8 << 20):
+                        _write_all(fd, chunk)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                atomic_replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+
+    @contextlib.contextmanager
+    def _writing(self, key: str) -> Iterator[None]:
+        """A write's OSError as the StoreError that names the problem."""
+        try:
+            yield
         except PermissionError as exc:
             raise StoreAuthError(f"{self.description}: cannot write {key}: {exc.strerror}") from exc
         except OSError as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from fjord.objectstore.store import (
     BucketNotFound,
@@ -145,6 +145,18 @@ class S3Store(ObjectStore):
     def put(self, key: str, data: bytes) -> None:
         try:
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+        except Exception as exc:
+            raise self._error(exc, key) from exc
+
+    def put_file(self, key: str, file: BinaryIO) -> None:
+        """Streams; large files go up as a multipart upload, which S3 makes visible only
+        when it completes (still atomic)."""
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=16 << 20,
+                                use_threads=False)
+        try:
+            self.client.upload_fileobj(file, self.bucket, key, Config=config)
         except Exception as exc:
             raise self._error(exc, key) from exc
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 
 class StoreError(Exception):
@@ -54,6 +55,11 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def put(self, key: str, data: bytes) -> None:
         """Write the whole object atomically and durably, replacing any object of that key."""
+
+    def put_file(self, key: str, file: BinaryIO) -> None:
+        """put() from an open file, read to its end; the backends stream it, so an object as
+        large as a log segment (a gigabyte by default) never has to fit in memory."""
+        self.put(key, file.read())
 
     @abc.abstractmethod
     def get(self, key: str) -> bytes:

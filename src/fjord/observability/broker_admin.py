@@ -14,6 +14,7 @@ from fjord.config.definitions import ConfigError
 from fjord.observability import loggers
 from fjord.observability.alerts import StorageAlerts
 from fjord.observability.broker_metrics import collect
+from fjord.observability.dynamic_retention import shrink_retention
 from fjord.observability.exposition import OPENMETRICS_TYPE, TEXT_TYPE, render, wants_openmetrics
 from fjord.observability.http import HttpServer, Request, Response, Router
 from fjord.observability.lag import LagCalculator
@@ -51,6 +52,7 @@ class BrokerAdmin:
         router.add("GET", "/v1/alerts", self.alert_list)
         router.add("GET", "/v1/groups", self.group_list)
         router.add("GET", "/v1/groups/{group}", self.group)
+        router.add("GET", "/v1/topics/{topic}/storage", self.topic_storage)
         router.add("GET", "/v1/loggers", self.logger_list)
         router.add("PUT", "/v1/loggers/{name}", self.set_logger)
         self.router = router
@@ -71,8 +73,10 @@ class BrokerAdmin:
 
     def check_storage(self) -> None:
         """Re-check the log dirs' disks (the broker's storage-alerts loop, every
-        storage.alert.check.interval.ms)."""
+        storage.alert.check.interval.ms), and CKafka's dynamic retention when enabled."""
         self.alerts.check(self.state.config.log_dirs)
+        for usage in list(self.alerts.usage.values()):
+            shrink_retention(self.state, usage)
 
     # --- routes ---------------------------------------------------------------------------
 
@@ -149,6 +153,16 @@ class BrokerAdmin:
                 name not in {g[0] for g in self.state.groups.list_groups()}:
             return Response.error(404, f"no such group: {name}")
         return Response.json(self._lag_json(name))
+
+    def topic_storage(self, request: Request) -> Response:
+        """Local and remote (tiered) offsets and bytes of each partition of a topic."""
+        name = request.params["topic"]
+        info = self.state.metadata.topics.get(name)
+        if info is None:
+            return Response.error(404, f"no such topic: {name}")
+        partitions = [self.state.partition_storage(plog) for p in range(info.partitions)
+                      if (plog := self.state.partition(name, p)) is not None and plog.segments]
+        return Response.json({"topic": name, "partitions": partitions})
 
     def logger_list(self, _request: Request) -> Response:
         return Response.json({name: loggers.effective_level(name) for name in loggers.logger_names()})

@@ -40,13 +40,12 @@ from kio.static.primitive import (
     i64Timedelta,
 )
 
+from fjord.protocol.bounds import check_request
+from fjord.protocol.errors import FrameError
+
 _I16 = struct.Struct(">h")
 _HEADER = struct.Struct(">hhi")
 _I32 = struct.Struct(">i")
-
-
-class FrameError(ValueError):
-    """A request that cannot be parsed: Kafka closes such a connection."""
 
 
 class RequestHeader:
@@ -131,7 +130,9 @@ def _writer(cls: Any) -> Callable[[Any, Any], None]:
 
 
 def decode_request(cls: Any, frame: bytes | bytearray, offset: int) -> Any:
-    """kio reads only read-only buffers; a read-only view of a bytearray costs no copy."""
+    """kio reads only read-only buffers; a read-only view of a bytearray costs no copy.
+    Lengths are checked first (bounds.py): kio aborts the process on absurd ones."""
+    check_request(cls, frame, offset)
     source = memoryview(frame).toreadonly() if isinstance(frame, bytearray) else frame
     try:
         entity, _size = _reader(cls)(source, offset)

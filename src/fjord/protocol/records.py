@@ -36,6 +36,8 @@ TRANSACTIONAL_BIT = 0x10
 CONTROL_BIT = 0x20
 NO_PRODUCER_ID = -1
 CODECS = {0: "none", 1: "gzip", 2: "snappy", 3: "lz4", 4: "zstd"}
+# compression.type values that name a codec ("producer" keeps each batch's own).
+TARGET_CODECS = {"uncompressed": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
 
 class CorruptBatch(ValueError):
@@ -181,11 +183,41 @@ def _snappy(payload: bytes) -> bytes:
         pos = 16
         while pos < len(payload):
             (size,) = struct.unpack_from(">i", payload, pos)
+            if size < 0 or pos + 4 + size > len(payload):  # never loop on a bad block length
+                raise CorruptBatch(f"snappy block of {size} bytes does not fit the batch")
             pos += 4
             out += bytes(cramjam.snappy.decompress_raw(payload[pos : pos + size]))
             pos += size
         return bytes(out)
     return bytes(cramjam.snappy.decompress_raw(payload))
+
+
+_XERIAL_HEADER = _XERIAL + struct.pack(">ii", 1, 1)
+_SNAPPY_BLOCK = 32 * 1024
+
+
+def compress(codec: int, payload: bytes) -> bytes:
+    """The records section of a batch in `codec`, framed the way Kafka's Java producer frames
+    it (xerial blocks for snappy, an LZ4 frame of independent blocks), so every client reads it."""
+    import cramjam
+
+    if codec == 0:
+        return payload
+    if codec == 1:
+        return bytes(cramjam.gzip.compress(payload))
+    if codec == 2:
+        out = bytearray(_XERIAL_HEADER)
+        for start in range(0, len(payload), _SNAPPY_BLOCK):
+            block = bytes(cramjam.snappy.compress_raw(payload[start : start + _SNAPPY_BLOCK]))
+            out += struct.pack(">i", len(block)) + block
+        return bytes(out)
+    if codec == 3:
+        compressor = cramjam.lz4.Compressor(content_checksum=False, block_linked=False)
+        compressor.compress(payload)
+        return bytes(compressor.finish())
+    if codec == 4:
+        return bytes(cramjam.zstd.compress(payload, level=3))
+    raise CorruptBatch(f"unknown compression codec {codec}")
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -207,8 +239,19 @@ def _bytes(data: bytes, pos: int) -> tuple[bytes | None, int]:
     return data[pos : pos + length], pos + length
 
 
-def iter_records(data: bytes, pos: int = 0) -> Iterator[Record]:
-    """Decode every record of the batch at pos."""
+def iter_records(data: bytes | bytearray | memoryview, pos: int = 0) -> Iterator[Record]:
+    """Decode every record of the batch at pos (only that batch's bytes are copied);
+    CorruptBatch for anything that does not decode (bytes come from clients and from disk:
+    never another exception, never a hang)."""
+    try:
+        yield from _iter_records(data, pos)
+    except CorruptBatch:
+        raise
+    except Exception as exc:  # truncated varints, bad codecs, invalid UTF-8 header keys, ...
+        raise CorruptBatch(f"records do not decode: {type(exc).__name__}: {exc}") from None
+
+
+def _iter_records(data: bytes | bytearray | memoryview, pos: int) -> Iterator[Record]:
     header = read_header(data, pos)
     payload = decompress(header.compression, bytes(data[pos + HEADER_SIZE : pos + header.length]))
     cursor = 0
@@ -251,30 +294,43 @@ def _blob(data: bytes | None) -> bytes:
 
 
 def encode_batch(records: list[Record], *, attributes: int = 0, producer_id: int = NO_PRODUCER_ID,
-                 producer_epoch: int = -1, base_sequence: int = -1) -> bytes:
-    """An uncompressed v2 batch holding `records` at their own offsets and timestamps.
+                 producer_epoch: int = -1, base_sequence: int = -1, compression: int = 0,
+                 base_offset: int | None = None, last_offset_delta: int | None = None) -> bytes:
+    """A v2 batch holding `records` at their own offsets and timestamps, in `compression`.
 
     Offsets need not be contiguous (compaction leaves gaps), so the record count can be
     smaller than lastOffsetDelta + 1, exactly as in a batch Kafka's cleaner wrote.
     """
-    base_offset = records[0].offset
+    base = records[0].offset if base_offset is None else base_offset
     base_ts = min(r.timestamp for r in records)
     body = bytearray()
     for record in records:
         rec = bytearray(b"\0")
-        rec += _zigzag(record.timestamp - base_ts) + _zigzag(record.offset - base_offset)
+        rec += _zigzag(record.timestamp - base_ts) + _zigzag(record.offset - base)
         rec += _blob(record.key) + _blob(record.value) + _zigzag(len(record.headers))
         for name, value in record.headers:
             rec += _blob(name.encode()) + _blob(value)
         body += _zigzag(len(rec)) + rec
-    attrs = attributes & ~COMPRESSION_MASK
+    attrs = (attributes & ~COMPRESSION_MASK) | compression
     max_ts = max(r.timestamp for r in records)
+    delta = records[-1].offset - base if last_offset_delta is None else last_offset_delta
     after_crc = struct.pack(
-        ">hiqqqhii", attrs, records[-1].offset - base_offset, base_ts, max_ts, producer_id,
+        ">hiqqqhii", attrs, delta, base_ts, max_ts, producer_id,
         producer_epoch, base_sequence, len(records),
-    ) + bytes(body)
+    ) + compress(compression, bytes(body))
     length = 4 + 1 + 4 + len(after_crc)
-    return struct.pack(">qiibI", base_offset, length, 0, 2, crc32c.crc32c(after_crc)) + after_crc
+    return struct.pack(">qiibI", base, length, 0, 2, crc32c.crc32c(after_crc)) + after_crc
+
+
+def recompress(data: bytes | memoryview, pos: int, header: BatchHeader, codec: int) -> bytes:
+    """The batch at pos re-encoded in `codec` (compression.type differs from the producer's):
+    the same records, offsets deltas, timestamps, producer id, epoch, base sequence and
+    transactional flag, so idempotence and transactions see the batch the client sent."""
+    records = list(iter_records(bytes(data[pos : pos + header.length])))
+    return encode_batch(records, attributes=header.attributes, producer_id=header.producer_id,
+                        producer_epoch=header.producer_epoch, base_sequence=header.base_sequence,
+                        compression=codec, base_offset=header.base_offset,
+                        last_offset_delta=header.last_offset_delta)
 
 
 CONTROL_ABORT, CONTROL_COMMIT = 0, 1

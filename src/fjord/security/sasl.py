@@ -80,6 +80,7 @@ class ScramServer(SaslServer):
         self._user: str | None = None
         self._server = scramp.ScramMechanism(mechanism).make_server(self._auth_info)
         self._stage = 0
+        self._client_nonce = ""
 
     def _auth_info(self, user: str) -> tuple[bytes, bytes, bytes, int] | None:
         credential = self._lookup(user, self.mechanism)
@@ -96,9 +97,11 @@ class ScramServer(SaslServer):
             if self._stage == 0:
                 self._stage = 1
                 self._server.set_client_first(text)
+                self._client_nonce = _attribute(text, "r")
                 return str(self._server.get_server_first()).encode()
             if self._stage == 1:
                 self._stage = 2
+                self._tolerate_doubled_nonce(text)
                 self._server.set_client_final(text)
                 final = str(self._server.get_server_final()).encode()
                 self.principal = KafkaPrincipal("User", self._user or "")
@@ -108,6 +111,24 @@ class ScramServer(SaslServer):
             log.debug("SCRAM exchange failed: %s", exc)
             raise AuthenticationFailed(failure) from None
         raise AuthenticationFailed(f"Unexpected SASL token after the {self.mechanism} exchange ended")
+
+    def _tolerate_doubled_nonce(self, client_final: str) -> None:
+        """librdkafka before 2.6.1 (Debian's kcat among them) sends the client nonce twice:
+        r=<client nonce><client nonce + server nonce> (librdkafka#4895). Kafka 3.8.1-3.9
+        accepted a nonce that ends with the server's; so does Fjord. The server nonce is
+        still required, so a replayed proof still fails, and the proof is checked over the
+        message exactly as the client sent it."""
+        sent = _attribute(client_final, "r")
+        expected = str(self._server.nonce)
+        if sent != expected and sent == self._client_nonce + expected:
+            self._server.nonce = scramp.core.Nonce(sent)
+
+
+def _attribute(message: str, name: str) -> str:
+    for part in message.split(","):
+        if part.startswith(name + "="):
+            return part[len(name) + 1:]
+    return ""
 
 
 def _b64url(text: str) -> bytes:

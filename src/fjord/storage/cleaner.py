@@ -186,7 +186,8 @@ def _clean(source: Source, latest: dict[bytes | None, int], aborted: list[tuple[
                 sequence = header.base_sequence + (kept[0].offset - header.base_offset)
             out_batches.append(encode_batch(
                 kept, attributes=header.attributes, producer_id=header.producer_id,
-                producer_epoch=header.producer_epoch, base_sequence=sequence))
+                producer_epoch=header.producer_epoch, base_sequence=sequence,
+                compression=header.compression))  # Kafka's cleaner keeps the batch's codec
     if not out_batches:
         return None
     target = source.segment.log_path.with_name(source.segment.log_path.name + CLEANED)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fjord.fsutil import fsync_dir
 from fjord.protocol.records import (
     LOG_OVERHEAD,
     BatchHeader,
@@ -48,6 +49,7 @@ class LogConfig:
     retention_ms: int = 7 * 24 * 3600 * 1000  # retention.ms (-1: forever)
     retention_bytes: int = -1  # retention.bytes
     index_interval: int = 4096  # index.interval.bytes
+    index_bytes: int = 10485760  # segment.index.bytes: a segment whose index is full rolls
     flush_messages: int = LONG_MAX  # flush.messages
     flush_ms: int = LONG_MAX  # flush.ms
     max_message_bytes: int = 1048588  # max.message.bytes
@@ -61,6 +63,11 @@ class LogConfig:
     timestamp_before_max_ms: int = LONG_MAX  # message.timestamp.before.max.ms
     timestamp_after_max_ms: int = LONG_MAX  # message.timestamp.after.max.ms
     compression: str = "producer"  # compression.type
+    file_delete_delay_ms: int = 60000  # file.delete.delay.ms: deleted segments linger this long
+    remote_storage: bool = False  # remote.storage.enable
+    remote_copy_disable: bool = False  # remote.log.copy.disable
+    local_retention_ms: int = -2  # local.retention.ms (-2: retention.ms)
+    local_retention_bytes: int = -2  # local.retention.bytes (-2: retention.bytes)
 
     @classmethod
     def from_topic(cls, config: dict[str, Any]) -> LogConfig:
@@ -71,6 +78,7 @@ class LogConfig:
             retention_ms=int(config["retention.ms"]),
             retention_bytes=int(config["retention.bytes"]),
             index_interval=int(config["index.interval.bytes"]),
+            index_bytes=int(config["segment.index.bytes"]),
             flush_messages=int(config["flush.messages"]),
             flush_ms=int(config["flush.ms"]),
             max_message_bytes=int(config["max.message.bytes"]),
@@ -84,6 +92,11 @@ class LogConfig:
             timestamp_before_max_ms=int(config["message.timestamp.before.max.ms"]),
             timestamp_after_max_ms=int(config["message.timestamp.after.max.ms"]),
             compression=str(config["compression.type"]),
+            file_delete_delay_ms=int(config["file.delete.delay.ms"]),
+            remote_storage=bool(config["remote.storage.enable"]),
+            remote_copy_disable=bool(config["remote.log.copy.disable"]),
+            local_retention_ms=int(config["local.retention.ms"]),
+            local_retention_bytes=int(config["local.retention.bytes"]),
         )
 
     @property
@@ -93,6 +106,21 @@ class LogConfig:
         if self.compact:
             return min(self.segment_ms, self.max_compaction_lag_ms)
         return self.segment_ms
+
+    @property
+    def tiered(self) -> bool:
+        """Segments go on being copied to the remote tier (KIP-950: copying can be stopped
+        while the remote data stays readable)."""
+        return self.remote_storage and not self.remote_copy_disable
+
+    def local_retention(self) -> tuple[int, int]:
+        """(ms, bytes) the local log keeps: local.retention.* on a tiered topic (-2 meaning
+        retention.*), retention.* otherwise."""
+        if not self.tiered:
+            return self.retention_ms, self.retention_bytes
+        ms = self.retention_ms if self.local_retention_ms == -2 else self.local_retention_ms
+        size = self.retention_bytes if self.local_retention_bytes == -2 else self.local_retention_bytes
+        return ms, size
 
 
 class OffsetOutOfRange(Exception):
@@ -118,10 +146,20 @@ class PartitionLog:
         self.unflushed = 0
         self.last_flush = time.monotonic()
         self.cleaned_upto = 0  # offsets below this were compacted in this process's lifetime
+        # Offsets below this are safely in the remote tier (set by the remote log manager);
+        # a tiered topic's retention never deletes a local segment reaching past it.
+        self.remote_upto = 0
         # Kafka's recovery point: every offset below it is fsynced, so an unclean start
         # need not CRC-scan the segments that end below it.
         self.recovery_point = 0
         self.pending_syncs: dict[asyncio.Future[None], int] = {}  # rolled segment fsyncs -> base
+        # Whether the directory's entries (segment files) are known durable: the first
+        # flush after a segment file was created fsyncs the directory too.
+        self.dir_durable = False
+        self._snapshot_at = 0  # the offset the producer-state snapshot on disk is valid to
+        # Segments deleted by retention or DeleteRecords, renamed `*.deleted` and removed
+        # after file.delete.delay.ms (Kafka's way: a reader that still has one open is safe).
+        self.doomed_files: list[tuple[float, Path]] = []
         self._waiters: set[asyncio.Future[None]] = set()
 
     # --- opening and recovery -----------------------------------------------------------
@@ -149,9 +187,19 @@ class PartitionLog:
                     log.warning("recovered %s-%d: cut %d bytes of torn tail from segment %d",
                                 topic, partition, truncated, segment.base_offset)
         plog.log_start_offset = max(log_start_offset, plog.segments[0].base_offset)
+        due = time.monotonic() + config.file_delete_delay_ms / 1000
+        plog.doomed_files = [(due, path) for path in directory.glob("*.deleted")]
         plog.recovery_point = plog.log_end_offset if clean else min(recovery_point,
                                                                    plog.log_end_offset)
         plog._rebuild_producers()
+        return plog
+
+    @classmethod
+    def create(cls, directory: Path, topic: str, partition: int, config: LogConfig) -> PartitionLog:
+        """A brand-new partition in an existing empty directory: nothing to scan or load,
+        and the index files appear with the first index entry."""
+        plog = cls(directory, topic, partition, config)
+        plog.segments.append(Segment(directory, 0, config.index_interval))
         return plog
 
     def _rebuild_producers(self) -> None:
@@ -160,6 +208,7 @@ class PartitionLog:
         if valid_to > self.log_end_offset:
             self.producers = ProducerStateTable()
             valid_to = 0
+        self._snapshot_at = valid_to
         for segment in self.segments:
             if segment.next_offset <= valid_to:
                 continue
@@ -268,8 +317,13 @@ class PartitionLog:
         self.unflushed -= pending
         self.last_flush = time.monotonic()
 
+        directory = None if self.dir_durable else self.directory
+
         def flush() -> None:
             sync()
+            if directory is not None:
+                fsync_dir(directory)
+                self.dir_durable = True
             self._flushed_to(upto)
 
         return flush
@@ -289,6 +343,8 @@ class PartitionLog:
         too_big = active.size + incoming > self.config.segment_bytes
         if self.log_end_offset + max_offsets - active.base_offset > RELATIVE_LIMIT:
             too_big = True  # offsets relative to the base must still fit the index
+        if active.index_full(self.config.index_bytes):
+            too_big = True  # Kafka rolls when the .index or .timeindex reaches segment.index.bytes
         too_old = (
             active.first_batch_time >= 0
             and now_ms - active.first_batch_time >= self.config.roll_ms
@@ -315,6 +371,7 @@ class PartitionLog:
             future.add_done_callback(functools.partial(self._roll_synced, end=active.next_offset))
         self._snapshot(active.next_offset)
         self.segments.append(Segment(self.directory, active.next_offset, self.config.index_interval))
+        self.dir_durable = False  # a new segment file: the next flush fsyncs the directory
         self.segments[-1].next_offset = active.next_offset
 
     def _roll_synced(self, future: asyncio.Future[None], *, end: int) -> None:
@@ -331,8 +388,11 @@ class PartitionLog:
 
     def _snapshot(self, offset: int) -> None:
         """Producer state is derived from the log; a failed snapshot only costs a longer scan."""
+        if offset == self._snapshot_at:
+            return  # nothing new since the snapshot on disk (most partitions at shutdown)
         try:
             self.producers.save(self.directory / SNAPSHOT, offset)
+            self._snapshot_at = offset
         except OSError as exc:
             log.warning("cannot save producer state of %s-%d: %s", self.topic, self.partition, exc)
 
@@ -435,14 +495,15 @@ class PartitionLog:
 
     def _drop_below(self, offset: int) -> None:
         while len(self.segments) > 1 and self.segments[1].base_offset <= offset:
-            self.segments.pop(0).delete()
+            self._retire(self.segments.pop(0))
 
     def apply_retention(self, now_ms: int) -> int:
         """Delete segments past retention.ms / retention.bytes. Returns segments deleted."""
         if not self.config.delete:
             return 0
         deleted = 0
-        retention_ms = self.config.retention_ms
+        retention_ms, retention_bytes = self.config.local_retention()
+        upto = self.remote_upto if self.config.tiered else LONG_MAX
         if retention_ms >= 0:
             while self.segments and self.segments[0].size > 0:
                 first = self.segments[0]
@@ -452,20 +513,41 @@ class PartitionLog:
                     self.roll()  # Kafka rolls the active segment when it expires whole
                     if len(self.segments) == 1:
                         break
+                if first.next_offset > upto:
+                    break  # not yet safely remote: kept past local retention
                 self._delete_first()
                 deleted += 1
-        retention_bytes = self.config.retention_bytes
         if retention_bytes >= 0:
             total = self.size
             while len(self.segments) > 1 and total - self.segments[0].size >= retention_bytes:
+                if self.segments[0].next_offset > upto:
+                    break
                 total -= self.segments[0].size
                 self._delete_first()
                 deleted += 1
         return deleted
 
+    def _retire(self, segment: Segment) -> None:
+        delay = self.config.file_delete_delay_ms
+        if delay <= 0:
+            segment.delete()
+            return
+        due = time.monotonic() + delay / 1000
+        self.doomed_files += [(due, path) for path in segment.delete_later()]
+
+    def delete_due_files(self, now: float) -> int:
+        """Remove the `*.deleted` segment files whose delay has passed; returns how many."""
+        due = [path for when, path in self.doomed_files if when <= now]
+        if not due:
+            return 0
+        self.doomed_files = [(when, path) for when, path in self.doomed_files if when > now]
+        for path in due:
+            path.unlink(missing_ok=True)
+        return len(due)
+
     def _delete_first(self) -> None:
         segment = self.segments.pop(0)
-        segment.delete()
+        self._retire(segment)
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
         self.producers.forget_before(self.log_start_offset)
         log.info("retention deleted segment %d of %s-%d; log start offset now %d",
@@ -474,8 +556,9 @@ class PartitionLog:
     # --- shutdown -----------------------------------------------------------------------
 
     def close(self) -> None:
-        for segment in self.segments:
-            segment.flush()
+        if self.unflushed or self.pending_syncs or self.recovery_point < self.log_end_offset:
+            for segment in self.segments:
+                segment.flush()
         self.pending_syncs.clear()
         self.recovery_point = self.log_end_offset
         self._snapshot(self.log_end_offset)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import re
 import time
 import uuid
@@ -36,7 +37,8 @@ DELETE_SUFFIX = "-delete"
 # What Fjord itself writes into a partition directory: a directory holding only these is
 # Fjord's (or Kafka's) even before it had a partition.metadata (an older Fjord's data).
 _OWN_FILE = re.compile(
-    r"^(\d{20}\.(log|index|timeindex|snapshot|txnindex|cleaned|deleted)|producer-state\.json"
+    r"^(\d{20}\.(log|index|timeindex|snapshot|txnindex)(\.(cleaned|deleted|swap))?"
+    r"|producer-state\.json"
     r"|producer-state\.tmp|leader-epoch-checkpoint|partition\.metadata)$")
 
 
@@ -163,11 +165,19 @@ def read_topic_id(partition_dir: Path) -> uuid.UUID | None:
     return None
 
 
-def write_topic_id(partition_dir: Path, topic_id: uuid.UUID) -> None:
-    """Not fsynced on its own: the caller fsyncs the new directories in one batch, and a
-    lost file is rewritten at the next start from the topic metadata."""
-    atomic_write(partition_dir / PARTITION_METADATA,
-                 f"version: 0\ntopic_id: {encode_uuid(topic_id)}\n", sync=False)
+def write_topic_id(partition_dir: Path, topic_id: uuid.UUID, fresh: bool = False) -> None:
+    """Not fsynced on its own: a lost or torn file leaves a directory holding only Fjord's
+    files, which the next start adopts and rewrites from the topic metadata. In a `fresh`
+    (just created, empty) directory the file is written in place, without a rename."""
+    text = f"version: 0\ntopic_id: {encode_uuid(topic_id)}\n"
+    if fresh:
+        fd = os.open(partition_dir / PARTITION_METADATA, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+    else:
+        atomic_write(partition_dir / PARTITION_METADATA, text, sync=False)
 
 
 def holds_partitions(dirs: list[Path]) -> bool:

@@ -34,7 +34,8 @@ _THROUGH_LAST_DELTA = LAST_OFFSET_DELTA_OFFSET + _LAST_DELTA.size
 
 
 IOV_LIMIT = 512
-RELATIVE_LIMIT = 2**31 - 1  # index entries hold offsets relative to the base as int32
+RELATIVE_LIMIT = 2**31 - 1
+DELETED = ".deleted"  # index entries hold offsets relative to the base as int32
 
 
 def segment_name(base_offset: int) -> str:
@@ -140,6 +141,17 @@ class Segment:
         self.close()
         for path in (self.log_path, self.index_path, self.time_path):
             path.unlink(missing_ok=True)
+
+    def delete_later(self) -> list[Path]:
+        """Close and rename the files `<name>.deleted` (Kafka's suffix); returns their paths."""
+        self.close()
+        renamed = []
+        for path in (self.log_path, self.index_path, self.time_path):
+            target = path.with_name(path.name + DELETED)
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(path, target)
+                renamed.append(target)
+        return renamed
 
     def flush(self) -> None:
         os.fsync(self.fd)
@@ -252,10 +264,18 @@ class Segment:
             for stamp, off in zip(self.time_stamps, self.time_offsets, strict=True)
         )
         try:
-            self.index_path.write_bytes(index)
-            self.time_path.write_bytes(times)
+            for path, content in ((self.index_path, index), (self.time_path, times)):
+                if content:
+                    path.write_bytes(content)
+                else:  # an empty index is no file at all: it appears with its first entry
+                    path.unlink(missing_ok=True)
         except OSError:
             self._index_broken = True  # rebuilt again at the next start
+
+    def index_full(self, max_bytes: int) -> bool:
+        """Whether another entry would take the .index or .timeindex past max_bytes."""
+        return (len(self.index_offsets) + 1) * _INDEX_ENTRY.size > max_bytes or \
+            (len(self.time_stamps) + 1) * _TIME_ENTRY.size > max_bytes
 
     # --- reading ------------------------------------------------------------------------
 

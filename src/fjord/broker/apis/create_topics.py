@@ -27,14 +27,18 @@ from fjord.security.acls import CLUSTER_NAME, Op, ResourceType
 @api(19, "CreateTopics", 2, 7)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
+    failed: dict[str, str] = {}
     try:
-        with ctx.broker.topic_batch():  # one fsync of the metadata for the whole request
+        with ctx.broker.topic_batch() as failed:  # one metadata fsync for the whole request
             _create_each(ctx, request, results)
-    except OSError as exc:
-        for result in results:
-            if result["error_code"] == 0 and not request.validate_only:
-                result["error_code"] = ErrorCode.kafka_storage_error
-                result["error_message"] = f"Cannot create topic: {exc}"
+    except OSError as exc:  # the shared fsync failed: none of them is known durable
+        failed = {r["name"]: f"Cannot create topic: {exc}" for r in results}
+    for result in results:
+        if result["name"] in failed and result["error_code"] == 0 and not request.validate_only:
+            result["error_code"] = ErrorCode.kafka_storage_error
+            result["error_message"] = failed[result["name"]]
+            result.pop("topic_id", None)
+            result["configs"] = None
     return {"topics": results}
 
 

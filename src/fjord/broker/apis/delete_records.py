@@ -35,7 +35,10 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
                 try:
                     if target < 0:
                         raise OffsetOutOfRange(target)
-                    entry["low_watermark"] = plog.delete_records(target)
+                    plog.delete_records(target)
+                    if broker.remote is not None:
+                        broker.remote.delete_records(plog, target)
+                    entry["low_watermark"] = broker.log_start_offset(plog)
                 except OffsetOutOfRange:
                     entry["error_code"] = ErrorCode.offset_out_of_range
             partitions.append(entry)

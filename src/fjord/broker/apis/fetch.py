@@ -22,7 +22,9 @@ always make progress; otherwise responses stop at batch boundaries.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from kio.schema.errors import ErrorCode
@@ -34,8 +36,22 @@ from fjord.broker.state import BrokerState
 from fjord.security.acls import Op
 from fjord.security.quotas import CONSUMER
 from fjord.storage.log import OffsetOutOfRange, PartitionLog
+from fjord.storage.remote.storage_manager import RemoteStorageError
 
 READ_COMMITTED = 1
+log = logging.getLogger("fjord.broker")
+
+
+@dataclass
+class _RemoteFetch:
+    """A partition whose fetch offset is below the local log start: read from the remote
+    tier after the local reads, all such partitions concurrently (off the event loop)."""
+
+    entry: dict[str, Any]
+    plog: PartitionLog
+    offset: int
+    limit: int
+    whole_first: bool
 
 
 def _names(broker: BrokerState, request: Any) -> list[str]:
@@ -51,11 +67,12 @@ def _resolve(broker: BrokerState, topic: Any) -> tuple[str | None, Any]:
 
 
 def _collect(broker: BrokerState, request: Any, committed: bool, denied: frozenset[str] = frozenset()
-             ) -> tuple[list[dict[str, Any]], int, list[PartitionLog]]:
+             ) -> tuple[list[dict[str, Any]], int, list[PartitionLog], list[_RemoteFetch]]:
     # The client's limit, capped by the broker's own (fetch.max.bytes, as in Kafka).
     budget = min(getattr(request, "max_bytes", 2**31 - 1), int(broker.config.get("fetch.max.bytes")))
     total = 0
     logs: list[PartitionLog] = []
+    remote: list[_RemoteFetch] = []
     responses = []
     for topic in request.topics:
         name, topic_id = _resolve(broker, topic)
@@ -91,16 +108,57 @@ def _collect(broker: BrokerState, request: Any, committed: bool, denied: frozens
                             for pid, first in plog.aborted_transactions(part.fetch_offset, stable)
                         ]
             except OffsetOutOfRange:
-                entry["error_code"] = ErrorCode.offset_out_of_range
+                if broker.remote is not None and broker.remote.readable(plog, part.fetch_offset):
+                    remote.append(_RemoteFetch(entry, plog, part.fetch_offset, max(limit, 0),
+                                               total == 0))
+                    total += max(limit, 0)  # charged up front: the budget is never exceeded
+                else:
+                    entry["error_code"] = ErrorCode.offset_out_of_range
             entry["high_watermark"] = plog.high_watermark
             entry["last_stable_offset"] = stable
-            entry["log_start_offset"] = plog.log_start_offset
+            entry["log_start_offset"] = broker.log_start_offset(plog)
             partitions.append(entry)
         item: dict[str, Any] = {"topic": name or "", "partitions": partitions}
         if topic_id is not None:
             item["topic_id"] = topic_id
         responses.append(item)
-    return responses, total, logs
+    return responses, total, logs, remote
+
+
+async def _read_remote(broker: BrokerState, fetch: _RemoteFetch, committed: bool) -> None:
+    """Fill a partition's entry from the remote tier; a failure is that partition's
+    KAFKA_STORAGE_ERROR only."""
+    assert broker.remote is not None
+    plog, entry = fetch.plog, fetch.entry
+    stable = plog.last_stable_offset
+    try:
+        result = await broker.remote.read(plog, fetch.offset, fetch.limit,
+                                          stable if committed else plog.high_watermark,
+                                          fetch.whole_first)
+    except RemoteStorageError:
+        entry["error_code"] = ErrorCode.kafka_storage_error
+        return
+    except Exception:
+        log.exception("remote read of %s-%d failed", plog.topic, plog.partition)
+        entry["error_code"] = ErrorCode.kafka_storage_error
+        return
+    if result is None:  # nothing remote at or after the offset: continue at the local start
+        try:
+            local = plog.read(plog.log_start_offset, fetch.limit, whole_first=fetch.whole_first,
+                              max_offset=stable if committed else None)
+        except OffsetOutOfRange:
+            entry["error_code"] = ErrorCode.offset_out_of_range
+            return
+        entry["records"] = local.data
+        if committed and local.data:
+            entry["aborted_transactions"] = [
+                {"producer_id": pid, "first_offset": first}
+                for pid, first in plog.aborted_transactions(plog.log_start_offset, stable)]
+        return
+    entry["records"] = result.data
+    if committed and result.data:
+        entry["aborted_transactions"] = [{"producer_id": pid, "first_offset": first}
+                                         for pid, first in result.aborted]
 
 
 @api(1, "Fetch", 4, 17)
@@ -111,11 +169,14 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     deadline = time.monotonic() + max(wait, 0.0)
     denied = denied_topics(ctx, Op.READ, _names(broker, request)) if broker.authorizer else frozenset()
     while True:
-        responses, total, logs = _collect(broker, request, committed, denied)
+        responses, total, logs, remote = _collect(broker, request, committed, denied)
         errors = any(
             p["error_code"] != 0 for t in responses for p in t["partitions"]
         )
         remaining = deadline - time.monotonic()
+        if remote:
+            await asyncio.gather(*(_read_remote(broker, fetch, committed) for fetch in remote))
+            break
         if (total >= max(request.min_bytes, 1) or errors or remaining <= 0 or not logs
                 or broker.stopping):
             break

@@ -24,27 +24,39 @@ from kio.schema.errors import ErrorCode
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
 from fjord.broker.security import denied_topics
+from fjord.broker.state import BrokerState
 from fjord.security.acls import Op
 from fjord.storage.log import PartitionLog
+from fjord.storage.remote.storage_manager import RemoteStorageError
 
 LATEST, EARLIEST, MAX_TIMESTAMP, EARLIEST_LOCAL, LATEST_TIERED = -1, -2, -3, -4, -5
 
 
-def lookup(plog: PartitionLog, timestamp: int, committed: bool = False) -> tuple[int, int]:
+async def lookup(broker: BrokerState, plog: PartitionLog, timestamp: int,
+                 committed: bool = False) -> tuple[int, int]:
     """(offset, timestamp) for a ListOffsets timestamp query; (-1, -1) when none.
 
-    read_committed clients see the last stable offset as "latest", as in Kafka.
+    read_committed clients see the last stable offset as "latest", as in Kafka. With tiered
+    storage EARLIEST is the remote tier's start, EARLIEST_LOCAL the local log's and
+    LATEST_TIERED the highest offset copied (KIP-405, KIP-1005).
     """
+    remote = broker.remote
     if timestamp == LATEST:
         return (plog.last_stable_offset if committed else plog.high_watermark), -1
-    if timestamp in (EARLIEST, EARLIEST_LOCAL):
+    if timestamp == EARLIEST:
+        return broker.log_start_offset(plog), -1
+    if timestamp == EARLIEST_LOCAL:
         return plog.log_start_offset, -1
     if timestamp == LATEST_TIERED:
-        return -1, -1
+        return (remote.latest_tiered(plog) if remote is not None else -1), -1
     if timestamp == MAX_TIMESTAMP:
         found = plog.max_timestamp_offset()
     else:
-        found = plog.offset_for_timestamp(timestamp)
+        found = None
+        if remote is not None and timestamp >= 0:
+            found = await remote.offset_for_timestamp(plog, timestamp)
+        if found is None:
+            found = plog.offset_for_timestamp(timestamp)
     return found if found is not None else (-1, -1)
 
 
@@ -64,7 +76,13 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
                                    if topic.name in denied else ErrorCode.unknown_topic_or_partition,
                                    "timestamp": -1, "offset": -1, "leader_epoch": -1})
                 continue
-            offset, stamp = lookup(plog, part.timestamp, committed)
+            try:
+                offset, stamp = await lookup(ctx.broker, plog, part.timestamp, committed)
+            except RemoteStorageError:
+                partitions.append({"partition_index": part.partition_index,
+                                   "error_code": ErrorCode.kafka_storage_error,
+                                   "timestamp": -1, "offset": -1, "leader_epoch": -1})
+                continue
             partitions.append({"partition_index": part.partition_index, "error_code": 0,
                                "timestamp": stamp, "offset": offset, "leader_epoch": 0})
         topics.append({"name": topic.name, "partitions": partitions})

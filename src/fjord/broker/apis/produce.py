@@ -33,34 +33,92 @@ from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
 from fjord.broker.security import produce_denial
 from fjord.protocol.records import (
+    TARGET_CODECS,
     BatchHeader,
     CorruptBatch,
     UnsupportedMagic,
     iter_records,
+    recompress,
     split_batches,
 )
 from fjord.security.acls import Op, ResourceType
 from fjord.security.quotas import PRODUCER
-from fjord.storage.log import PartitionLog
+from fjord.storage.log import LONG_MAX, PartitionLog
 from fjord.storage.producer_state import DuplicateSequence, OutOfOrderSequence, ProducerFenced
 
 log = logging.getLogger("fjord.broker.produce")
 
 
 def _result(index: int, code: ErrorCode, base: int = -1, start: int = -1,
-            message: str | None = None, append_time: int = -1) -> dict[str, Any]:
+            message: str | None = None, append_time: int = -1,
+            record_errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {"index": index, "error_code": code, "base_offset": base, "log_append_time": append_time,
-            "log_start_offset": start, "record_errors": [], "error_message": message}
+            "log_start_offset": start, "record_errors": record_errors or [],
+            "error_message": message}
 
 
-def _has_null_key(records: bytes, headers: list[BatchHeader]) -> bool:
-    """Compacted topics need keys (Kafka refuses keyless records with INVALID_RECORD)."""
+def _record_errors(plog: PartitionLog, records: bytes, headers: list[BatchHeader],
+                   now_ms: int) -> dict[str, Any] | None:
+    """Kafka's per-record validation (LogValidator): a keyless record on a compacted topic,
+    a CreateTime timestamp outside message.timestamp.before/after.max.ms. The whole batch is
+    refused, naming each bad record by its index (KIP-467), so clients fail exactly those.
+
+    Records are decoded only when a check needs them: keys on compacted topics, timestamps
+    when the header's max timestamp is out of range or a lower bound is set.
+    """
+    config = plog.config
+    check_time = not config.log_append_time
+    lower = now_ms - config.timestamp_before_max_ms if config.timestamp_before_max_ms < LONG_MAX else None
+    upper = now_ms + config.timestamp_after_max_ms if config.timestamp_after_max_ms < LONG_MAX else None
+    errors: list[dict[str, Any]] = []
+    bad_time = False
+    pos = 0
+    index = 0
+    for header in headers:
+        need_time = check_time and (lower is not None
+                                    or (upper is not None and header.max_timestamp > upper))
+        if config.compact or need_time:
+            for number, record in enumerate(iter_records(records, pos), start=index):
+                if need_time and ((lower is not None and record.timestamp < lower)
+                                  or (upper is not None and record.timestamp > upper)):
+                    bad_time = True
+                    errors.append({"batch_index": number, "batch_index_error_message": (
+                        f"Timestamp {record.timestamp} of message with offset {number} is out of "
+                        f"range. The timestamp should be within [{'-inf' if lower is None else lower}"
+                        f", {'+inf' if upper is None else upper}]")})
+                elif config.compact and record.key is None:
+                    errors.append({"batch_index": number, "batch_index_error_message": (
+                        f"Compacted topic cannot accept message without key in topic partition "
+                        f"{plog.topic}-{plog.partition}.")})
+        index += header.count
+        pos += header.length
+    if not errors:
+        return None
+    if bad_time:
+        return _result(0, ErrorCode.invalid_timestamp, record_errors=errors,
+                       message="One or more records have been rejected due to invalid timestamp")
+    return _result(0, ErrorCode.invalid_record, record_errors=errors, message=(
+        f"One or more records have been rejected due to {len(errors)} record errors in total: "
+        + "; ".join(e["batch_index_error_message"] for e in errors[:3])))
+
+
+def _recompressed(plog: PartitionLog, records: bytes,
+                  headers: list[BatchHeader]) -> tuple[bytes, list[BatchHeader]]:
+    """compression.type other than `producer`: batches in another codec are rewritten in
+    the topic's, as Kafka does; batches already in it are stored as sent."""
+    target = TARGET_CODECS.get(plog.config.compression)
+    if target is None or all(h.compression == target for h in headers):
+        return records, headers
+    pieces = []
     pos = 0
     for header in headers:
-        if any(record.key is None for record in iter_records(records, pos)):
-            return True
+        if header.compression == target:
+            pieces.append(records[pos : pos + header.length])
+        else:
+            pieces.append(recompress(records, pos, header, target))
         pos += header.length
-    return False
+    data = b"".join(pieces)
+    return data, split_batches(data)
 
 
 def append_partition(plog: PartitionLog, index: int, records: bytes | None,
@@ -82,9 +140,15 @@ def append_partition(plog: PartitionLog, index: int, records: bytes | None,
         if header.is_control:  # markers are the coordinator's to write (Kafka's LogValidator)
             return _result(index, ErrorCode.invalid_record,
                            message="Clients are not allowed to write control records")
-    if plog.config.compact and _has_null_key(records, headers):
-        return _result(index, ErrorCode.invalid_record,
-                       message="Compacted topic cannot accept message without key.")
+    try:
+        refused = _record_errors(plog, records, headers, now_ms)
+        if refused is not None:
+            refused["index"] = index
+            return refused
+        records, headers = _recompressed(plog, records, headers)
+    except (CorruptBatch, IndexError, ValueError) as exc:  # records that do not decode
+        log.warning("rejected produce to %s-%d: %s", plog.topic, index, exc)
+        return _result(index, ErrorCode.corrupt_message, message=f"records do not decode: {exc}")
     try:
         plog.producers.check_all(headers)
     except DuplicateSequence as dup:

@@ -38,7 +38,8 @@ async def describe(ctx: RequestContext, request: Any) -> dict[str, Any]:
     for (user, mechanism), credential in sorted(credentials.items()):
         code = next(c for c, name in BY_CODE.items() if name == mechanism)
         by_user.setdefault(user, []).append({"mechanism": code, "iterations": credential.iterations})
-    names = list(by_user) if request.users is None else [item.name for item in request.users]
+    # null or empty: every user (Kafka does so; librdkafka sends an empty list for "all")
+    names = list(by_user) if not request.users else [item.name for item in request.users]
     counts = Counter(names)
     results: list[dict[str, Any]] = []
     for name in dict.fromkeys(names):

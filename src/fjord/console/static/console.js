@@ -75,4 +75,47 @@ function liveTail() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { watchClusters(); liveTail(); });
+function human(n) {
+  const units = ["", "k", "M", "G", "T"];
+  let i = 0;
+  while (Math.abs(n) >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  return (i === 0 ? n.toFixed(n < 10 ? 1 : 0) : n.toFixed(1)) + units[i];
+}
+
+// Throughput charts: the server gives counter totals, the page keeps the last 60 samples.
+function liveCharts() {
+  const host = document.getElementById("charts");
+  if (!host) return;
+  const svgNS = "http://www.w3.org/2000/svg";
+  const series = {};
+  let last = null;
+  async function sample() {
+    let now;
+    try {
+      const response = await fetch(host.dataset.metrics, { headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      now = await response.json();
+    } catch (err) {
+      return;
+    }
+    host.querySelectorAll("svg[data-chart]").forEach((svg) => {
+      const key = svg.dataset.chart;
+      const gauge = svg.dataset.gauge === "1";
+      let value = null;
+      if (gauge) value = now[key];
+      else if (last && now.t > last.t) value = Math.max(0, (now[key] - last[key]) / (now.t - last.t));
+      if (value === null || value === undefined) return;
+      const points = (series[key] = (series[key] || []).concat([value]).slice(-60));
+      const max = Math.max(1, ...points);
+      const line = svg.querySelector("polyline") || svg.appendChild(document.createElementNS(svgNS, "polyline"));
+      line.setAttribute("points", points.map((v, i) => (i * 300 / 59).toFixed(1) + "," + (58 - v / max * 56).toFixed(1)).join(" "));
+      const label = host.querySelector('[data-value="' + key + '"]');
+      if (label) label.textContent = human(value) + (key.indexOf("bytes") >= 0 ? "B" : "");
+    });
+    last = now;
+  }
+  sample();
+  setInterval(sample, 2000);
+}
+
+document.addEventListener("DOMContentLoaded", () => { watchClusters(); liveTail(); liveCharts(); });

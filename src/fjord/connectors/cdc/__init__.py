@@ -1,0 +1,1 @@
+"""Change data capture connectors under Debezium's class names, keys and record envelope."""
