@@ -25,7 +25,7 @@ from kio.serial._introspect import EntityField, EntityTupleField, classify_field
 import fjord.broker.apis  # noqa: F401  (registers every API)
 from fjord.broker.registry import APIS
 from fjord.coordinator import offsets
-from fjord.coordinator.transactions import Transaction
+from fjord.coordinator.transactions import Transaction, TxnState
 from fjord.protocol.codec import (
     FrameError,
     build,
@@ -186,7 +186,7 @@ def test_transaction_state_entries(raw: dict[str, object]) -> None:
 
 
 def test_a_valid_transaction_entry_round_trips() -> None:
-    txn = Transaction("tx", 5, 2, 60000, "Ongoing", {("t", 0)}, {"g"},
+    txn = Transaction("tx", 5, 2, 60000, TxnState.ONGOING, {("t", 0)}, {"g"},
                       {"g": {("t", 0): (10, -1, "")}}, 1, 2)
     assert Transaction.from_json(json.loads(json.dumps(txn.to_json()))) == txn
 
