@@ -3,7 +3,6 @@ and the broker keeps serving — on a real, small tmpfs, not a simulated error."
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,19 +12,13 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.support import messages
 from tests.support.broker import BrokerProcess
+from tests.support.tmpfs import small_tmpfs
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, f"this test needs root to mount a tmpfs: {result.stderr}"
-    try:
+    with small_tmpfs(tmp_path / "disk", "3m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_full_disk_answers_storage_error_and_loses_nothing(small_disk: Path) -> None:

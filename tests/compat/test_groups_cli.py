@@ -61,13 +61,13 @@ def test_describe_shows_lag_and_members(broker: BrokerProcess) -> None:
         out = fjord_groups(broker, "describe", "--group", GROUP).stdout
         table = {int(r[2]): r for r in rows(out)}
         assert set(table) == {0, 1}, out
-        # GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
+        # GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID TIME-LAG
         assert table[0][1:6] == [TOPIC, "0", "20", "25", "5"], out
         assert table[1][1:6] == [TOPIC, "1", "5", "25", "20"], out
         assert table[0][6] != "-" and table[0][7].startswith("/127.0.0.1"), out
         header = next(line for line in out.splitlines() if line.startswith("GROUP"))
         assert header.split() == ["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET",
-                                  "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID"]
+                                  "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID", "TIME-LAG"]
         listed = fjord_groups(broker, "list").stdout
         assert [GROUP, "Stable"] in [line.split() for line in listed.splitlines()], listed
 

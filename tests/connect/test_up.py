@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from tests.connect.support import http, read_lines, wait_until
@@ -13,13 +14,14 @@ from tests.support.broker import free_port
 
 
 def test_fjord_up_runs_a_connect_worker(tmp_path: Path) -> None:
-    kafka_port, rest_port, registry_port, control_port = (free_port(), free_port(), free_port(),
-                                                           free_port())
+    kafka_port, rest_port, registry_port, control_port, admin_port = (
+        free_port(), free_port(), free_port(), free_port(), free_port())
     log = open(tmp_path / "up.log", "ab")  # noqa: SIM115 - owned by the process
     proc = subprocess.Popen(
         [sys.executable, "-m", "fjord.cli.main", "up",
          "--override", f"listeners=PLAINTEXT://127.0.0.1:{kafka_port}",
          "--override", f"log.dirs={tmp_path / 'data'}", "--connect-port", str(rest_port),
+         "--override", f"admin.listener=http://127.0.0.1:{admin_port}",
          "--schema-registry-port", str(registry_port), "--control-port", str(control_port)],
         stdout=log, stderr=log, env=dict(os.environ, PYTHONUNBUFFERED="1"))
     url = f"http://127.0.0.1:{rest_port}"
@@ -41,6 +43,10 @@ def test_fjord_up_runs_a_connect_worker(tmp_path: Path) -> None:
             assert status == 201, body
         wait_until(lambda: read_lines(sink) == ["hello from fjord up"], timeout=30,
                    message="the line copied through the embedded worker")
+        # The broker's admin endpoint and the worker's /metrics (docs/observability.md).
+        assert http("GET", f"http://127.0.0.1:{admin_port}/ready", timeout=10)[1]["status"] == "READY"
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+            assert b"kafka_connect_connect_worker_metrics_connectors 2" in response.read()
 
         def registry_up() -> bool:
             try:

@@ -213,6 +213,8 @@ def test_console_journey(stack: dict[str, Any], tmp_path: Path) -> None:
         page.wait_for_selector("h1:has-text('Connector lines-in')")
         reload_until(journey, lambda: page.locator("#connector-state").inner_text() == "RUNNING"
                      and page.locator("#tasks .state-running").count() == 1)
+        reload_until(journey, lambda: page.locator("#offsets tbody tr td code").count() >= 2)
+        assert "position" in page.inner_text("#offsets")  # FileStreamSource's own offset key
         journey.shot("connector-running")
 
         # A backup rule's runs.
@@ -220,6 +222,14 @@ def test_console_journey(stack: dict[str, Any], tmp_path: Path) -> None:
         page.click("#rules a:text('nightly')")
         reload_until(journey, lambda: page.locator("#runs tbody tr td .state").count() > 0, 90)
         journey.shot("backup-runs")
+
+        # Restore it into a new topic, following the progress page until it is done.
+        page.fill("#restore [name=to_topic]", "ledger-restored")
+        page.click("#restore button")
+        page.wait_for_selector("h1:has-text('Restore of nightly')")
+        page.wait_for_selector("#restore-state:text('finished')", timeout=120_000)
+        assert page.inner_text("#restored-records") == "20"
+        journey.shot("restore-finished")
 
         page.goto(stack["control"].url + "/console/configurations")
         journey.shot("configurations")

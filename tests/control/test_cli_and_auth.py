@@ -72,3 +72,27 @@ def test_off_loopback_needs_a_token(tmp_path: Path) -> None:
                             env={k: v for k, v in os.environ.items() if k != "FJORD_CONTROL_TOKEN"})
     assert result.returncode == 1
     assert "needs --token or FJORD_CONTROL_TOKEN" in result.stderr
+
+
+def test_boto3_signs_with_the_token_as_its_secret_key(tmp_path: Path) -> None:
+    """Off loopback boto3 works unchanged: SigV4 with the API token as the secret access key."""
+    import boto3
+    import pytest
+
+    control = ControlProcess(tmp_path / "data", token="s3cret").start()
+    try:
+        def client(secret: str):  # type: ignore[no-untyped-def]
+            return boto3.client("kafka", endpoint_url=control.url, region_name="eu-west-1",
+                                aws_access_key_id="anything", aws_secret_access_key=secret)
+        kafka = client("s3cret")
+        created = kafka.create_configuration(Name="signed", ServerProperties=b"num.partitions=2\n")
+        assert kafka.describe_configuration(Arn=created["Arn"])["Name"] == "signed"  # ARN in the path
+        assert [r["Revision"] for r in kafka.list_configuration_revisions(
+            Arn=created["Arn"], MaxResults=5)["Revisions"]] == [1]  # a query string
+        with pytest.raises(kafka.exceptions.NotFoundException):
+            kafka.describe_cluster(ClusterArn="arn:aws:kafka:local:000000000000:cluster/x/y")
+        wrong = client("not-the-token")
+        with pytest.raises(wrong.exceptions.UnauthorizedException):
+            wrong.list_clusters()
+    finally:
+        control.stop()

@@ -4,11 +4,16 @@ computed in the broker, and monitoring levels deciding which series exist."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Producer
+from kio.schema.errors import ErrorCode
 
 from tests.observability.clients import consume_and_commit, produce
 from tests.observability.support import (
@@ -20,6 +25,8 @@ from tests.observability.support import (
     samples,
     value,
 )
+from tests.support.broker import free_port
+from tests.support.raw_client import RawClient
 
 # Names the JMX exporter's kafka-2_0_0.yml rules give Kafka's MBeans (lowercased
 # kafka_<domain>_<type>_<name>, `_total` for *PerSec meters), the Prometheus process
@@ -135,6 +142,34 @@ def test_offset_lag_and_time_lag(broker: AdminBroker) -> None:
     assert status == 200 and body["max_lag"] == 100 and 590 <= body["max_lag_seconds"] <= 610
 
 
+def test_groups_describe_shows_time_lag(broker: AdminBroker) -> None:
+    done = subprocess.run([sys.executable, "-m", "fjord.cli.main", "groups", "describe", "--group", "slow",
+                           "--bootstrap-server", broker.bootstrap], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    header, *rows = [line.split() for line in done.stdout.splitlines() if line.strip()][-2:]
+    assert header[-1] == "TIME-LAG", done.stdout
+    seconds = float(rows[0][-1].rstrip("s"))
+    assert 590 <= seconds <= 610, done.stdout
+
+
+def test_quota_sensors(broker: AdminBroker) -> None:
+    answer = RawClient(broker).call(49, 1, {"entries": [{
+        "entity": [{"entity_type": "client-id", "entity_name": "metered"}],
+        "ops": [{"key": "producer_byte_rate", "value": 100_000.0, "remove": False}]}],
+        "validate_only": False})
+    assert answer.entries[0].error_code == ErrorCode.none
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "client.id": "metered"})
+    for _ in range(30):
+        producer.produce("quota-metrics", b"x" * 10_000)
+    assert producer.flush(60) == 0
+    text = scrape(broker)
+    where = {"resource": "Produce", "client_id": "metered"}
+    assert (value(text, "kafka_server_quota_byte_rate", **where) or 0) > 0
+    assert (value(text, "kafka_server_quota_throttle_time", **where) or 0) > 0
+    promtool_check(text)
+
+
 def test_openmetrics_on_request(broker: AdminBroker) -> None:
     status, content_type, body = get(broker.admin_url + "/metrics",
                                      "application/openmetrics-text; version=1.0.0")
@@ -179,3 +214,21 @@ def test_default_level_has_no_per_topic_or_partition_series(tmp_path: Path) -> N
         promtool_check(text)
     finally:
         proc.stop()
+
+
+def test_bad_admin_listener_is_one_line(tmp_path: Path) -> None:
+    def start(value: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "fjord.cli.main", "broker",
+                               "--override", f"listeners=PLAINTEXT://127.0.0.1:{free_port()}",
+                               "--override", f"log.dirs={tmp_path / 'data'}",
+                               "--override", f"admin.listener={value}"],
+                              capture_output=True, text=True, timeout=120)
+
+    bad = start("ftp://127.0.0.1:1")
+    assert bad.returncode == 2
+    assert "Invalid value 'ftp://127.0.0.1:1' for configuration admin.listener" in bad.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = start(f"http://127.0.0.1:{taken.getsockname()[1]}")
+    assert busy.returncode == 1 and "admin.listener" in busy.stderr, busy.stderr[-2000:]

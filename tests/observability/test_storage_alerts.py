@@ -5,7 +5,6 @@ retention, when enabled, shortens the biggest topic's retention until the disk h
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
 
 from tests.observability.support import AdminBroker, get, get_json, value
+from tests.support.tmpfs import small_tmpfs
 from tests.support.wait import wait_until
 
 RECORD = b"x" * 10_000
@@ -22,15 +22,8 @@ RECORD = b"x" * 10_000
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, f"this test needs root to mount a tmpfs: {result.stderr}"
-    try:
+    with small_tmpfs(tmp_path / "disk", "4m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def used_percent(path: Path) -> float:

@@ -41,6 +41,10 @@ PEER_BROKER_CONFIG = {
     "group.min.session.timeout.ms": "1000",
     "group.initial.rebalance.delay.ms": "0",
     "offsets.topic.num.partitions": "2",
+    # Its broker runs an ACL authorizer that allows what no ACL covers: the ACL tests need one,
+    # and every other test then runs through the authorizer's checks.
+    "authorizer.class.name": "kafka.security.authorizer.AclAuthorizer",
+    "allow.everyone.if.no.acl.found": "true",
 }
 
 

@@ -10,20 +10,15 @@ bench/fuzz_broker.py throws frames at a real broker process.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import struct
-import uuid
 
 import crc32c
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from kio.serial._introspect import EntityField, EntityTupleField, classify_field
 
-import fjord.broker.apis  # noqa: F401  (registers every API)
-from fjord.broker.registry import APIS
 from fjord.coordinator import offsets
 from fjord.coordinator.transactions import Transaction, TxnState
 from fjord.protocol.codec import (
@@ -46,6 +41,7 @@ from fjord.protocol.records import (
     recompress,
     split_batches,
 )
+from tests.support.fuzz import SERVED, filled, with_body
 
 EXAMPLES = int(os.environ.get("FJORD_FUZZ_EXAMPLES", "150"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=2000,
@@ -102,40 +98,13 @@ def test_mutated_record_batches(codec: int, count: int, data: st.DataObject) -> 
     _parse_batches(_fix_crc(batch))
 
 
-_SAMPLES: dict[str, object] = {"string": "s", "bytes": b"b", "records": b"r", "bool": True,
-                               "uuid": uuid.UUID(int=5), "float64": 1.5}
-
-
-def _filled(cls: object) -> dict[str, object]:
-    """A request body with every array holding one element and every string set, so the
-    length walk meets each field of the layout (tagged fields included)."""
-    body: dict[str, object] = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        shape = classify_field(field)
-        if isinstance(shape, (EntityField, EntityTupleField)):
-            value: object = _filled(shape.type_)
-        else:
-            value = _SAMPLES.get(str(field.metadata.get("kafka_type")), 1)
-        body[field.name] = [value] if shape.is_array else value
-    return body
-
-
-SERVED = sorted((key, version) for key, api in APIS.items()
-                for version in range(api.min_version, api.max_version + 1))
-
-
-def _frame(key: int, version: int, body: bytes) -> bytes:
-    flexible = request_class(key, version).__flexible__
-    header = struct.pack(">hhih", key, version, 1, 4) + b"fuzz"
-    return header + (b"\x00" if flexible else b"") + body
-
 
 @pytest.mark.parametrize(("key", "version"), SERVED, ids=[f"{k}v{v}" for k, v in SERVED])
 @settings(max_examples=max(5, EXAMPLES // 10), deadline=2000,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(body=st.binary(max_size=256))
 def test_every_served_request_version_decodes_or_refuses(key: int, version: int, body: bytes) -> None:
-    frame = _frame(key, version, body)
+    frame = with_body(key, version, body)
     cls = request_class(key, version)
     assert peek_header(frame)[:2] == (key, version)
     try:
@@ -196,7 +165,7 @@ def test_the_length_check_passes_well_formed_requests(key: int, version: int) ->
     """The walk of bounds.py must agree with kio on every served version's layout: a request
     with arrays, strings and tagged sections filled decodes to what was encoded."""
     cls = request_class(key, version)
-    request = build(cls, _filled(cls))
+    request = build(cls, filled(cls))
     frame = encode_request(cls, 7, "fuzz", request)[4:]
     header = parse_header(frame, cls.__flexible__)
     assert decode_request(cls, frame, header.size) == request

@@ -71,5 +71,16 @@ def test_users_acls_and_command_config(broker: SecureBroker, tmp_path: Path) -> 
     removed = fjord("acls", "--remove", "--topic", "ord", "--resource-pattern-type", "prefixed", *common)
     assert removed.returncode == 0 and "User:carol" in removed.stdout
     assert "orders" not in fjord("topics", "list", *carol).stdout.split()
+    quota = fjord("quotas", "alter", "--add-config", "producer_byte_rate=1048576", "--user", "carol",
+                  "--client-default", *common)  # over SASL_SSL: fjord's own wire client authenticates
+    assert quota.returncode == 0, quota.stderr
+    quotas = fjord("quotas", "describe", "--user", "carol", *common)
+    assert [line.split() for line in quotas.stdout.splitlines()[1:]] == [
+        ["carol", "<default>", "producer_byte_rate", "1048576"]], quotas.stdout
+    refused = fjord("quotas", "describe", *carol)
+    assert refused.returncode != 0 and "CLUSTER_AUTHORIZATION_FAILED" in refused.stderr.upper()
+    configs = fjord("configs", "--entity-type", "brokers", "--entity-name", "1", "--describe", "--all",
+                    *common)
+    assert configs.returncode == 0 and "ssl.truststore.location=" in configs.stdout, configs.stderr
     assert fjord("users", "delete", "carol", *common).returncode == 0
     assert fjord("users", "list", *common).stdout.splitlines()[1:] == []

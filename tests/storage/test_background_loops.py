@@ -14,7 +14,7 @@ from tests.support.broker import BrokerProcess
 from tests.support.wait import wait_until
 
 LOOPS = ["retention", "flush", "cleaner", "recovery-checkpoint", "delete-dirs", "group-sweep",
-         "offsets-retention", "transactions"]
+         "offsets-retention", "transactions", "storage-alerts"]
 
 
 def test_a_fault_in_each_loop_is_logged_with_its_stack_and_the_loop_recovers(tmp_path: Path) -> None:
@@ -25,6 +25,7 @@ def test_a_fault_in_each_loop_is_logged_with_its_stack_and_the_loop_recovers(tmp
         "log.flush.offset.checkpoint.interval.ms": "200",
         "log.segment.delete.delay.ms": "200",
         "offsets.retention.check.interval.ms": "200",
+        "storage.alert.check.interval.ms": "200",
     }, env={"FJORD_FAULT_INJECT": ",".join(f"{name}:2" for name in LOOPS)}).start()
     try:
         def log() -> str:

@@ -137,6 +137,34 @@ def test_losing_one_metadata_copy_loses_nothing(tmp_path: Path) -> None:
     assert (a / "fjord-metadata.log").exists(), "the lost copy is rewritten"
 
 
+def test_a_log_dir_missing_from_log_dirs_is_refused(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    port = free_port()
+    broker = start([a, b], port)
+    create_and_fill(broker.bootstrap, "orders", 4)
+    before = state_of(broker.bootstrap, "orders")
+    assert broker.stop() == 0
+    # A corrupt metadata copy in one dir is outvoted by the other copy, not fatal.
+    with open(a / "fjord-metadata.log", "r+b") as handle:
+        handle.write(b"#garbage#")
+    broker = start([a, b], port)
+    try:
+        assert state_of(broker.bootstrap, "orders") == before
+    finally:
+        assert broker.stop() == 0
+    b_id = next(line.split("=", 1)[1] for line in (b / "meta.properties").read_text().splitlines()
+                if line.startswith("directory.id="))
+    result = refused([a])
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and b_id in lines[0] and "missing" in lines[0], result.stderr
+    broker = start([a, b], port)
+    try:
+        assert state_of(broker.bootstrap, "orders") == before
+    finally:
+        assert broker.stop() == 0
+
+
 def test_losing_the_only_metadata_copy_refuses_to_start_and_deletes_nothing(tmp_path: Path) -> None:
     a = tmp_path / "a"
     port = free_port()
@@ -237,3 +265,23 @@ def test_topic_deletion_renames_then_removes_after_the_delay(tmp_path: Path,
     finally:
         assert broker.stop() == 0
     shutil.rmtree(a)
+
+
+def test_a_partition_never_created_before_a_crash_is_created_empty(tmp_path: Path) -> None:
+    """The topic record is durable before its directories exist: a crash in between leaves
+    a partition in no log dir while every log dir is present. It is created, empty."""
+    a = tmp_path / "a"
+    port = free_port()
+    broker = start([a], port)
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap})
+    admin.create_topics([NewTopic("fresh", 2, 1)])["fresh"].result(15)
+    broker.kill()
+    shutil.rmtree(a / "fresh-1")  # as if the crash came before it was made
+    broker = start([a], port)
+    try:
+        meta = AdminClient({"bootstrap.servers": broker.bootstrap}).list_topics(timeout=15)
+        assert len(meta.topics["fresh"].partitions) == 2
+        assert (a / "fresh-1" / "partition.metadata").exists()
+        assert "created empty" in broker.log_path.read_text()
+    finally:
+        assert broker.stop() == 0

@@ -58,6 +58,7 @@ class MariaDbServer:
         args = [f"--datadir={self.data}", f"--socket={self.socket}", f"--port={self.port}",
                 "--bind-address=127.0.0.1", f"--pid-file={self.dir / 'mysqld.pid'}",
                 "--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL",
+                "--binlog-row-metadata=FULL",
                 "--server-id=1", "--skip-name-resolve", "--innodb-buffer-pool-size=32M",
                 "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=2",
                 "--sync-binlog=0", "--skip-log-error", f"--log-error={self.log_path}"]

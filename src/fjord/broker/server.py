@@ -25,6 +25,7 @@ from fjord.broker.registry import APIS
 from fjord.broker.state import BrokerState
 from fjord.config.broker import BrokerConfig, Listener
 from fjord.observability.broker_admin import BrokerAdmin
+from fjord.observability.log_shipping import LogShipper, start_log_shipping
 from fjord.observability.loops import LoopRegistry
 from fjord.protocol.codec import (
     FrameError,
@@ -61,6 +62,7 @@ class BrokerServer:
         self._busy: set[asyncio.Task[None]] = set()  # handlers in the middle of a request
         self._ids = itertools.count(1)
         self._bound: list[tuple[Listener, ListenerSecurity]] = []
+        self._shipper: LogShipper | None = None
         self.loops = LoopRegistry.from_environment()
         self.state.loops = self.loops  # health() for whoever reports on the broker
         self.admin = BrokerAdmin(self.state, lambda: len(self._connections),
@@ -109,6 +111,11 @@ class BrokerServer:
             for name, interval, tick in self.state.remote.background():
                 loops.start(name, tick, interval)
         await self.admin.start()
+        self._shipper = start_log_shipping(self.config, self.state.metadata.cluster_id,
+                                           self.state.node_id)
+        if self._shipper is not None:
+            loops.start("log-shipping", self._shipper.tick,
+                        int(self.config.get("log.shipping.interval.ms")) / 1000)
         loops.start("storage-alerts", self.admin.check_storage,
                     int(self.config.get("storage.alert.check.interval.ms")) / 1000)
         loops.check_faults()
@@ -145,6 +152,8 @@ class BrokerServer:
             await server.wait_closed()
         self.state.close()
         log.info("broker stopped cleanly")
+        if self._shipper is not None:  # last: it ships every line up to this one
+            await asyncio.get_running_loop().run_in_executor(None, self._shipper.stop)
 
     def _reconfigured(self) -> None:
         """Dynamic configs changed: re-advertise the listeners, re-time the loops."""

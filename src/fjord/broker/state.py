@@ -83,13 +83,16 @@ class BrokerState:
                                       expect_existing=bool(metas) and holds_partitions(dirs))
         for directory in dirs:
             if directory not in metas:
-                write_meta(directory, MetaProperties(self.metadata.cluster_id, self.node_id,
-                                                     new_directory_id()))
+                metas[directory] = MetaProperties(self.metadata.cluster_id, self.node_id,
+                                                  new_directory_id())
+                write_meta(directory, metas[directory])
+        present = {meta.directory_id for meta in metas.values()}
         config.load_dynamic(dynamic_configs.stored(self))  # before the logs take their defaults
         self.logs = LogManager(dirs, int(config.get("log.segment.delete.delay.ms")))
         self.logs.load({name: TopicLogs(info.partitions, self.log_config(info), info.topic_id)
                         for name, info in self.metadata.topics.items()},
-                       self.metadata.deleted)
+                       self.metadata.deleted, self.metadata.log_dir_ids - present)
+        self.metadata.record_log_dirs(present)
         self._pending_logs: list[TopicInfo] | None = None
         self.producer_ids = ProducerIdManager(self.metadata)
         self.security = SecurityMetadata(self.metadata)

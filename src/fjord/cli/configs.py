@@ -7,10 +7,12 @@ use) can address neither the cluster-default broker resource ("") nor BROKER_LOG
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from fjord.cli.kafka_call import call
-from fjord.cli.output import BOOTSTRAP, fail
+from fjord.cli.output import BOOTSTRAP, COMMAND_CONFIG, fail
 
 TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
 SET, DELETE = 0, 1
@@ -55,10 +57,11 @@ def _entity(entity_type: str, name: str | None, default: bool) -> str:
     return name
 
 
-def _describe(bootstrap: str, kind: int, name: str, what: str, show_all: bool) -> None:
+def _describe(bootstrap: str, kind: int, name: str, what: str, show_all: bool,
+              command_config: Path | None) -> None:
     response = call(bootstrap, 32, 1, {"resources": [
         {"resource_type": kind, "resource_name": name, "configuration_keys": None}],
-        "include_synonyms": True})
+        "include_synonyms": True}, command_config)
     result = response.results[0]
     if result.error_code.value:
         fail(f"cannot describe {what}: {result.error_message}")
@@ -73,11 +76,13 @@ def _describe(bootstrap: str, kind: int, name: str, what: str, show_all: bool) -
                    f"sensitive={str(entry.is_sensitive).lower()} synonyms={{{synonyms}}}")
 
 
-def _alter(bootstrap: str, kind: int, name: str, what: str, add: dict[str, str], delete: list[str]) -> None:
+def _alter(bootstrap: str, kind: int, name: str, what: str, add: dict[str, str], delete: list[str],
+           command_config: Path | None) -> None:
     configs = [{"name": k, "config_operation": SET, "value": v} for k, v in add.items()]
     configs += [{"name": k, "config_operation": DELETE, "value": None} for k in delete]
     response = call(bootstrap, 44, 0, {"resources": [
-        {"resource_type": kind, "resource_name": name, "configs": configs}], "validate_only": False})
+        {"resource_type": kind, "resource_name": name, "configs": configs}], "validate_only": False},
+        command_config)
     result = response.responses[0]
     if result.error_code.value:
         fail(f"cannot update the config of {what}: {result.error_message or result.error_code.name}")
@@ -95,6 +100,7 @@ def configs(
     delete_config: list[str] = typer.Option([], "--delete-config", help="Key to remove (repeatable)."),
     show_all: bool = typer.Option(False, "--all", help="With --describe: static and default ones too."),
     bootstrap: str = BOOTSTRAP,
+    command_config: Path | None = COMMAND_CONFIG,
 ) -> None:
     """Show or change dynamic configs (kafka-configs.sh)."""
     name = _entity(entity_type, entity_name, entity_default)
@@ -107,6 +113,6 @@ def configs(
     kind = {"brokers": BROKER, "broker-loggers": BROKER_LOGGER, "topics": TOPIC}[entity_type]
     what = "default broker" if name == "" else f"{entity_type.rstrip('s')} {name}"
     if describe:
-        _describe(bootstrap, kind, name, what, show_all)
+        _describe(bootstrap, kind, name, what, show_all, command_config)
     else:
-        _alter(bootstrap, kind, name, what, add, deletes)
+        _alter(bootstrap, kind, name, what, add, deletes, command_config)

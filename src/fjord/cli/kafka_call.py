@@ -1,35 +1,27 @@
 """One Kafka request over a plain socket, for the admin calls confluent-kafka does not expose
 (DescribeConfigs of broker defaults, ListOffsets EARLIEST_LOCAL / LATEST_TIERED,
-DescribeLogDirs). Frames are built with fjord.protocol.codec, so they are exactly what a
-Kafka client sends; any Kafka broker answers them."""
+DescribeLogDirs, client quotas). Frames are built with fjord.protocol.codec, so they are
+exactly what a Kafka client sends; any Kafka broker answers them."""
 
 from __future__ import annotations
 
-import socket
-import struct
+from pathlib import Path
 from typing import Any
 
-from fjord.cli.output import TIMEOUT, fail
-from fjord.protocol.codec import build, decode_response, encode_request, request_class, response_class
+from fjord.cli.output import TIMEOUT, client_settings, fail
+from fjord.connect.wire import ClientSecurity, WireConnection
 
 
-def call(bootstrap: str, api_key: int, version: int, body: dict[str, Any]) -> Any:
+def call(bootstrap: str, api_key: int, version: int, body: dict[str, Any],
+         command_config: Path | None = None) -> Any:
+    """One request; with --command-config the connection does TLS and SASL as configured."""
     host, _, port = bootstrap.split(",")[0].rpartition(":")
-    request_cls = request_class(api_key, version)
     try:
-        with socket.create_connection((host, int(port)), timeout=TIMEOUT) as sock:
-            sock.sendall(encode_request(request_cls, 1, "fjord-cli", build(request_cls, body)))
-            size = struct.unpack(">i", _read(sock, 4))[0]
-            return decode_response(response_class(api_key, version), _read(sock, size))[1]
+        security = ClientSecurity(client_settings(bootstrap, command_config))
+        connection = WireConnection(host, int(port), TIMEOUT, security, client_id="fjord-cli")
+        try:
+            return connection.request(api_key, {**body}, TIMEOUT, version=version)
+        finally:
+            connection.close()
     except (OSError, ValueError) as exc:
         fail(f"cannot reach the broker at {bootstrap}: {exc}")
-
-
-def _read(sock: socket.socket, count: int) -> bytes:
-    data = bytearray()
-    while len(data) < count:
-        chunk = sock.recv(count - len(data))
-        if not chunk:
-            raise ConnectionError("the broker closed the connection")
-        data += chunk
-    return bytes(data)

@@ -14,6 +14,7 @@ from fjord.cli import (
     connect,
     control,
     groups,
+    quotas,
     schema_registry,
     topics,
     up,
@@ -30,6 +31,7 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(groups.app, name="groups")
 app.command("acls", help=acls.__doc__)(acls.acls)
 app.add_typer(users.app, name="users")
+app.add_typer(quotas.app, name="quotas")
 app.add_typer(backup.app, name="backup")
 app.command("configs", help=configs.__doc__)(configs.configs)
 app.command("control", help=control.__doc__)(control.control)

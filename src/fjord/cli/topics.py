@@ -98,8 +98,7 @@ def describe(topics: list[str] = typer.Argument(None), bootstrap: str = BOOTSTRA
                    f"{len(info.partitions)}\tReplicationFactor: 1\tConfigs: {overrides}")
         ids = sorted(info.partitions)
         storage = (_admin_storage(admin_url, name) if admin_url
-                   else {} if command_config is not None  # a raw socket cannot authenticate
-                   else _storage(bootstrap, name, ids))
+                   else _storage(bootstrap, name, ids, command_config))
         for p in sorted(info.partitions.values(), key=lambda p: p.id):
             typer.echo(f"\tTopic: {name}\tPartition: {p.id}\tLeader: {p.leader}\t"
                        f"Replicas: {','.join(map(str, p.replicas))}\tIsr: {','.join(map(str, p.isrs))}"
@@ -111,7 +110,8 @@ SPECS = (("LogStartOffset", -2), ("LocalLogStartOffset", -4), ("LatestTieredOffs
          ("EndOffset", -1))
 
 
-def _storage(bootstrap: str, topic: str, partitions: list[int]) -> dict[int, str]:
+def _storage(bootstrap: str, topic: str, partitions: list[int],
+             command_config: Path | None = None) -> dict[int, str]:
     """Per partition, over the Kafka protocol: the offsets of its local and remote parts
     (ListOffsets -2/-4/-5/-1) and its local bytes (DescribeLogDirs)."""
     columns: dict[int, list[str]] = {p: [] for p in partitions}
@@ -119,12 +119,13 @@ def _storage(bootstrap: str, topic: str, partitions: list[int]) -> dict[int, str
         response = call(bootstrap, LIST_OFFSETS, 9, {
             "replica_id": -1, "isolation_level": 0, "topics": [{"name": topic, "partitions": [
                 {"partition_index": p, "current_leader_epoch": -1, "timestamp": spec}
-                for p in partitions]}]})
+                for p in partitions]}]}, command_config)
         for part in response.topics[0].partitions:
             value = part.offset if part.error_code == 0 else "?"
             columns[part.partition_index].append(f"{label}: {value}")
     sizes: dict[int, int] = {}
-    dirs = call(bootstrap, DESCRIBE_LOG_DIRS, 4, {"topics": [{"topic": topic, "partitions": partitions}]})
+    dirs = call(bootstrap, DESCRIBE_LOG_DIRS, 4, {"topics": [{"topic": topic, "partitions": partitions}]},
+                command_config)
     for result in dirs.results:
         for entry in result.topics:
             for part in entry.partitions:

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fjord.config.definitions import (
     LONG_MAX,
@@ -197,6 +198,18 @@ _BROKER_KEYS = ConfigTable(
                   _percentages),
         ConfigKey("storage.alert.check.interval.ms", "long", 30000,
                   "How often log dirs' disk usage is checked.", at_least(100)),
+        ConfigKey("log.shipping.uri", "string", None,
+                  "Ship the broker's log lines to file:///dir/ or s3://bucket/prefix/ (MSK's "
+                  "BrokerLogs); off when unset."),
+        ConfigKey("log.shipping.interval.ms", "long", 60000,
+                  "How often buffered log lines are shipped as one object.", at_least(100)),
+        ConfigKey("log.shipping.s3.endpoint.url", "string", None,
+                  "S3 endpoint for log shipping (MinIO, Ceph, moto ...); AWS when unset."),
+        ConfigKey("log.shipping.s3.region", "string", "us-east-1"),
+        ConfigKey("log.shipping.s3.access.key.id", "string", None,
+                  "S3 access key; boto3's usual chain (environment, ~/.aws, roles) when unset."),
+        ConfigKey("log.shipping.s3.secret.access.key", "password", None, sensitive=True),
+        ConfigKey("log.shipping.s3.path.style.access", "boolean", True),
         ConfigKey("storage.dynamic.retention.enable", "boolean", False,
                   "Shorten the retention of the biggest topic of a log dir whose disk passes "
                   "storage.dynamic.retention.threshold.percent (CKafka's dynamic retention)."),
@@ -320,6 +333,19 @@ class Listener:
     protocol: str = "PLAINTEXT"  # its security protocol, from listener.security.protocol.map
 
 
+def parse_admin_listener(value: str) -> tuple[str, int]:
+    """admin.listener: `http://host:port` (or `host:port`) -> (host, port)."""
+    parts = urlsplit(value if "://" in value else f"http://{value}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "http" or port is None:
+        raise ConfigError(f"Invalid value {value!r} for configuration admin.listener: "
+                          "expected http://host:port")
+    return parts.hostname or "127.0.0.1", port
+
+
 def parse_listener(text: str) -> Listener:
     if "://" not in text:
         raise ConfigError(f"Invalid listener {text!r}: expected NAME://host:port")
@@ -370,6 +396,15 @@ class BrokerConfig:
                 parse_location(str(uri))
             except InvalidLocation as exc:
                 raise ConfigError(f"Invalid value {uri!r} for configuration rsm.config.uri: "
+                                  f"{exc}") from None
+        if self.get("admin.listener"):
+            parse_admin_listener(str(self.get("admin.listener")))
+        shipping = self.get("log.shipping.uri")
+        if shipping:
+            try:
+                parse_location(str(shipping))
+            except InvalidLocation as exc:
+                raise ConfigError(f"Invalid value {shipping!r} for configuration log.shipping.uri: "
                                   f"{exc}") from None
 
     def for_listener(self, listener: str, name: str) -> Any:

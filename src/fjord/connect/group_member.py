@@ -12,11 +12,7 @@ ever runs on two workers of one generation.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
-import socket
-import ssl
-import struct
 import threading
 import time
 from collections.abc import Callable
@@ -24,15 +20,12 @@ from typing import Any
 
 from kio.schema.errors import ErrorCode
 
-from fjord.protocol.codec import build, decode_response, encode_request, request_class, response_class
-from fjord.protocol.sasl_client import SaslClient, SaslClientError
+from fjord.connect.wire import ClientSecurity, WireConnection
 
 log = logging.getLogger("fjord.connect.group")
 
 FIND_COORDINATOR, JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP = 10, 11, 12, 13, 14
-SASL_HANDSHAKE, SASL_AUTHENTICATE = 17, 36
-VERSIONS = {FIND_COORDINATOR: 2, JOIN_GROUP: 5, HEARTBEAT: 3, LEAVE_GROUP: 3, SYNC_GROUP: 3,
-            SASL_HANDSHAKE: 1, SASL_AUTHENTICATE: 2}
+VERSIONS = {FIND_COORDINATOR: 2, JOIN_GROUP: 5, HEARTBEAT: 3, LEAVE_GROUP: 3, SYNC_GROUP: 3}
 
 
 PROTOCOL_TYPE = "connect"
@@ -45,90 +38,8 @@ class GroupRequestError(Exception):
         self.code = code
 
 
-class Security:
-    """The worker's client security (librdkafka names, as connect.clients.translate gives
-    them): TLS for SSL/SASL_SSL, then SASL PLAIN or SCRAM for SASL_*."""
-
-    def __init__(self, settings: dict[str, Any]) -> None:
-        self.protocol = str(settings.get("security.protocol", "PLAINTEXT")).upper()
-        self.mechanism = str(settings.get("sasl.mechanism", settings.get("sasl.mechanisms", "GSSAPI")))
-        self.username = str(settings.get("sasl.username", ""))
-        self.password = str(settings.get("sasl.password", ""))
-        self.context: ssl.SSLContext | None = None
-        self.verify_host = str(settings.get("ssl.endpoint.identification.algorithm", "https")) != "none"
-        if self.protocol in ("SSL", "SASL_SSL"):
-            context = ssl.create_default_context(
-                cafile=settings.get("ssl.ca.location"), cadata=settings.get("ssl.ca.pem"))
-            context.check_hostname = self.verify_host
-            if settings.get("ssl.certificate.location"):
-                context.load_cert_chain(settings["ssl.certificate.location"],
-                                        settings.get("ssl.key.location"), settings.get("ssl.key.password"))
-            self.context = context
-
-    def secure(self, sock: socket.socket, host: str) -> socket.socket:
-        return self.context.wrap_socket(sock, server_hostname=host) if self.context else sock
-
-    @property
-    def sasl(self) -> bool:
-        return self.protocol.startswith("SASL_")
-
-
-class _Connection:
-    def __init__(self, host: str, port: int, timeout: float, security: Security | None = None) -> None:
-        sock = socket.create_connection((host, port), timeout=timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock = security.secure(sock, host) if security is not None else sock
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        if security is not None and security.sasl:
-            self._authenticate(security, timeout)
-
-    def _authenticate(self, security: Security, timeout: float) -> None:
-        try:
-            client = SaslClient(security.mechanism, security.username, security.password)
-        except SaslClientError as exc:
-            raise ConnectionError(str(exc)) from None
-        shake = self.request(SASL_HANDSHAKE, {"mechanism": client.mechanism}, timeout)
-        if int(shake.error_code) != ErrorCode.none:
-            raise ConnectionError(f"SaslHandshake failed with error code {int(shake.error_code)} "
-                                  f"(broker offers {', '.join(shake.mechanisms)})")
-        token: bytes | None = client.first()
-        while token is not None:
-            answer = self.request(SASL_AUTHENTICATE, {"auth_bytes": token}, timeout)
-            if int(answer.error_code) != ErrorCode.none:
-                raise ConnectionError(f"SASL authentication failed: {answer.error_message}")
-            try:
-                token = client.respond(bytes(answer.auth_bytes))
-            except SaslClientError as exc:
-                raise ConnectionError(str(exc)) from None
-
-    def request(self, api_key: int, body: dict[str, Any], timeout: float) -> Any:
-        version = VERSIONS[api_key]
-        req_cls = request_class(api_key, version)
-        resp_cls = response_class(api_key, version)
-        with self._lock:
-            correlation = next(self._ids)
-            self.sock.settimeout(timeout)
-            self.sock.sendall(encode_request(req_cls, correlation, "fjord-connect", build(req_cls, body)))
-            size = struct.unpack(">i", self._read(4))[0]
-            payload = self._read(size)
-        got, response = decode_response(resp_cls, payload)
-        if got != correlation:
-            raise ConnectionError(f"correlation id mismatch: sent {correlation}, got {got}")
-        return response
-
-    def _read(self, count: int) -> bytes:
-        chunks = bytearray()
-        while len(chunks) < count:
-            data = self.sock.recv(count - len(chunks))
-            if not data:
-                raise ConnectionError("connection closed by broker")
-            chunks += data
-        return bytes(chunks)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.close()
+def _connection(host: str, port: int, timeout: float, security: ClientSecurity) -> WireConnection:
+    return WireConnection(host, port, timeout, security, versions=VERSIONS, client_id="fjord-connect")
 
 
 class GroupMember:
@@ -155,11 +66,11 @@ class GroupMember:
         self.assign = assign
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
-        self.security = Security(security or {})
+        self.security = ClientSecurity(security or {})
         self.member_id = ""
         self.generation = -1
         self.leader_id = ""
-        self._coordinator: _Connection | None = None
+        self._coordinator: WireConnection | None = None
         self._rejoin = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="connect-group-member", daemon=True)
@@ -182,22 +93,22 @@ class GroupMember:
 
     # ------------------------------------------------------------------ protocol steps
 
-    def _find_coordinator(self) -> _Connection:
+    def _find_coordinator(self) -> WireConnection:
         last: Exception | None = None
         for host, port in self.bootstrap:
             try:
-                conn = _Connection(host, int(port), 10, self.security)
+                conn = _connection(host, int(port), 10, self.security)
                 response = conn.request(FIND_COORDINATOR, {"key": self.group_id, "key_type": 0}, 10)
                 conn.close()
                 code = int(response.error_code)
                 if code != ErrorCode.none:
                     raise GroupRequestError(code, "FindCoordinator")
-                return _Connection(response.host, int(response.port), 10, self.security)
+                return _connection(response.host, int(response.port), 10, self.security)
             except (OSError, ConnectionError, GroupRequestError) as exc:
                 last = exc
         raise ConnectionError(f"no group coordinator for {self.group_id}: {last}")
 
-    def _join(self, conn: _Connection) -> None:
+    def _join(self, conn: WireConnection) -> None:
         timeout = self.rebalance_timeout_ms / 1000.0 + 10
         while True:
             response = conn.request(JOIN_GROUP, {
@@ -231,7 +142,7 @@ class GroupMember:
             raise GroupRequestError(code, "SyncGroup")
         self.on_assigned(bytes(sync.assignment), self.generation, self.leader_id)
 
-    def _heartbeat(self, conn: _Connection) -> int:
+    def _heartbeat(self, conn: WireConnection) -> int:
         response = conn.request(HEARTBEAT, {"group_id": self.group_id,
                                             "generation_id": self.generation,
                                             "member_id": self.member_id}, 10)

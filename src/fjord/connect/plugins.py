@@ -49,6 +49,7 @@ BUILTIN_CONNECTORS: dict[str, str] = {
     "io.confluent.connect.jdbc.JdbcSinkConnector": "fjord.connectors.jdbc.sink:JdbcSinkConnector",
     "io.debezium.connector.postgresql.PostgresConnector":
         "fjord.connectors.cdc.postgres:PostgresConnector",
+    "io.debezium.connector.mysql.MySqlConnector": "fjord.connectors.cdc.mysql:MySqlConnector",
 }
 
 

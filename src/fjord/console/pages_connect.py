@@ -9,12 +9,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fjord.backup.rules import format_interval, is_rule, open_rule_store
+from fjord.backup import restore as restoring
+from fjord.backup.rules import RuleError, format_interval, is_rule, open_rule_store
 from fjord.connect.rest_client import ConnectClient, ConnectError
 from fjord.connectors.objectstore import config as backup_cfg
 from fjord.connectors.objectstore.runlog import read_runs
 from fjord.console.web import Console, back, page
 from fjord.control.model import Cluster
+from fjord.objectstore.store import StoreError
 
 
 def _client(cluster: Cluster) -> ConnectClient | None:
@@ -118,9 +120,23 @@ def router(console: Console) -> APIRouter:
         try:
             status = client.status(name)
             config = client.config(name)
+            try:
+                offsets = client.request("GET", f"/connectors/{quote(name, safe='')}/offsets").get(
+                    "offsets", []
+                )
+            except ConnectError:
+                offsets = []  # a stopped connector's offsets only, on some workers
         except ConnectError as exc:
             return back(f"/c/{cluster_id}/connect", error=str(exc))
-        return page(request, "connector.html", cluster=cluster, name=name, status=status, config=config)
+        return page(
+            request,
+            "connector.html",
+            cluster=cluster,
+            name=name,
+            status=status,
+            config=config,
+            offsets=offsets,
+        )
 
     @r.post("/c/{cluster_id}/connector/action", response_model=None)
     async def action(request: Request, cluster_id: str) -> RedirectResponse:
@@ -203,6 +219,68 @@ def router(console: Console) -> APIRouter:
             status=status,
             runs=runs,
             error=error,
+        )
+
+    @r.post("/c/{cluster_id}/backup/restore", response_model=None)
+    async def start_restore(request: Request, cluster_id: str) -> RedirectResponse:
+        """Start a restore the way `fjord backup restore` does; the restore page follows it."""
+        cluster = console.cluster(cluster_id)
+        client = _client(cluster)
+        form = await request.form()
+        name, to_topic = str(form.get("name", "")), str(form.get("to_topic", "")).strip()
+        if client is None:
+            return back(f"/c/{cluster_id}/backups", error="no Connect cluster")
+        try:
+            config = client.config(name)
+            location, store = open_rule_store(config)
+            plan = restoring.plan(store, location.prefix)
+            if len(plan.topics) > 1:
+                raise RuleError(f"the backup holds {', '.join(plan.topics)}: restore with the CLI's --topic")
+            source = plan.topics[0]
+            target = to_topic or source
+            restoring.ensure_target_topic(cluster.bootstrap, target, plan.partitions[source])
+            connector = restoring.restore_name(name)
+            restoring.clear_progress(store, location.prefix, connector)
+            client.create(
+                connector,
+                restoring.restore_config(
+                    connector, config, source, target, -1, -1, 1, plan.partitions[source]
+                ),
+            )
+        except (RuleError, StoreError, ConnectError) as exc:
+            return back(f"/c/{cluster_id}/backup?name={quote(name)}", error=str(exc).splitlines()[0])
+        return back(
+            f"/c/{cluster_id}/restore?rule={quote(name)}&connector={quote(connector)}",
+            notice=f"restoring {source} into {target}",
+        )
+
+    @r.get("/c/{cluster_id}/restore", response_class=HTMLResponse, response_model=None)
+    def restore_progress(request: Request, cluster_id: str) -> HTMLResponse | RedirectResponse:
+        cluster = console.cluster(cluster_id)
+        client = _client(cluster)
+        rule, connector = request.query_params.get("rule", ""), request.query_params.get("connector", "")
+        if client is None:
+            return back(f"/c/{cluster_id}/backups", error="no Connect cluster")
+        try:
+            location, store = open_rule_store(client.config(rule))
+            progress = restoring.read_progress(store, location.prefix, connector)
+            status = client.status(connector)
+        except (StoreError, ConnectError) as exc:
+            return back(f"/c/{cluster_id}/backups", error=str(exc).splitlines()[0])
+        tasks = len(status.get("tasks", []))
+        failed = [t for t in status.get("tasks", []) if t.get("state") == "FAILED"]
+        finished = bool(tasks) and progress.tasks_finished >= tasks and progress.tasks_reporting >= tasks
+        return page(
+            request,
+            "restore.html",
+            cluster=cluster,
+            rule=rule,
+            connector=connector,
+            progress=progress,
+            done_bytes=restoring.completed_bytes(progress),
+            status=status,
+            finished=finished,
+            failed=failed,
         )
 
     return r

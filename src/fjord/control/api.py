@@ -117,11 +117,8 @@ def router(plane: ControlPlane) -> APIRouter:
     @r.get("/v1/clusters")
     async def list_clusters(clusterNameFilter: str | None = None, maxResults: int | None = MAX,
                             nextToken: str | None = TOKEN) -> dict[str, Any]:
-        items, token = msk.page(plane.list_clusters(clusterNameFilter), maxResults, nextToken)
-        out: dict[str, Any] = {"clusterInfoList": [msk.cluster_info(c) for c in items]}
-        if token:
-            out["nextToken"] = token
-        return out
+        return msk.listing("clusterInfoList", plane.list_clusters(clusterNameFilter), msk.cluster_info,
+                           maxResults, nextToken)
 
     @r.get("/v1/clusters/{clusterArn:path}/bootstrap-brokers")
     async def bootstrap_brokers(clusterArn: str) -> dict[str, Any]:
@@ -149,20 +146,13 @@ def router(plane: ControlPlane) -> APIRouter:
                          nextToken: str | None = TOKEN) -> dict[str, Any]:
         cluster = plane.cluster(clusterArn)
         nodes = list(range(len(cluster.bootstrap.split(",")))) if cluster.bootstrap else []
-        items, token = msk.page(nodes, maxResults, nextToken)
-        out: dict[str, Any] = {"nodeInfoList": [msk.node_info(cluster, i) for i in items]}
-        if token:
-            out["nextToken"] = token
-        return out
+        return msk.listing("nodeInfoList", nodes, lambda i: msk.node_info(cluster, i), maxResults, nextToken)
 
     @r.get("/v1/clusters/{clusterArn:path}/operations")
     async def list_cluster_operations(clusterArn: str, maxResults: int | None = MAX,
                                       nextToken: str | None = TOKEN) -> dict[str, Any]:
-        items, token = msk.page(plane.operations_of(clusterArn), maxResults, nextToken)
-        out: dict[str, Any] = {"clusterOperationInfoList": [msk.operation_info(o) for o in items]}
-        if token:
-            out["nextToken"] = token
-        return out
+        return msk.listing("clusterOperationInfoList", plane.operations_of(clusterArn), msk.operation_info,
+                           maxResults, nextToken)
 
     @r.put("/v1/clusters/{clusterArn:path}/reboot-broker")
     async def reboot_broker(clusterArn: str, body: RebootBrokerBody) -> dict[str, Any]:
@@ -194,11 +184,7 @@ def router(plane: ControlPlane) -> APIRouter:
     async def list_configurations(maxResults: int | None = MAX,
                                   nextToken: str | None = TOKEN) -> dict[str, Any]:
         configs = sorted(plane.store.configurations.values(), key=lambda c: c.created)
-        items, token = msk.page(configs, maxResults, nextToken)
-        out: dict[str, Any] = {"configurations": [msk.configuration_info(c) for c in items]}
-        if token:
-            out["nextToken"] = token
-        return out
+        return msk.listing("configurations", configs, msk.configuration_info, maxResults, nextToken)
 
     @r.get("/v1/configurations/{arn:path}/revisions/{revision}")
     async def describe_configuration_revision(arn: str, revision: int) -> dict[str, Any]:
@@ -207,11 +193,8 @@ def router(plane: ControlPlane) -> APIRouter:
     @r.get("/v1/configurations/{arn:path}/revisions")
     async def list_configuration_revisions(arn: str, maxResults: int | None = MAX,
                                            nextToken: str | None = TOKEN) -> dict[str, Any]:
-        items, token = msk.page(plane.configuration(arn).revisions, maxResults, nextToken)
-        out: dict[str, Any] = {"revisions": [msk.revision_info(rev) for rev in items]}
-        if token:
-            out["nextToken"] = token
-        return out
+        return msk.listing("revisions", plane.configuration(arn).revisions, msk.revision_info,
+                           maxResults, nextToken)
 
     @r.get("/v1/configurations/{arn:path}")
     async def describe_configuration(arn: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Off loopback the API changes clusters and the console shows every record, so a listener on any
 other address refuses to start without a token, and then every request must carry it, as
-`Authorization: Bearer TOKEN` or as the password of HTTP basic auth (any user name).
+`Authorization: Bearer TOKEN`, as the password of HTTP basic auth (any user name), or as the
+secret access key an AWS SDK signs with (SigV4, see sigv4.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import ipaddress
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from fjord.control import sigv4
 
 
 def is_loopback(host: str) -> bool:
@@ -45,7 +48,15 @@ class TokenAuth(BaseHTTPMiddleware):
         self.token = token
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        given = presented_token(request.headers.get("authorization", ""))
+        header = request.headers.get("authorization", "")
+        if header.startswith(sigv4.ALGORITHM):
+            raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+            signed = sigv4.verify(request.method, raw_path, request.scope.get("query_string", b"").decode(),
+                                  {k.lower(): v for k, v in request.headers.items()}, await request.body(),
+                                  self.token)
+            if signed:
+                return await call_next(request)
+        given = presented_token(header)
         if given is None or not hmac.compare_digest(given.encode(), self.token.encode()):
             return JSONResponse({"message": "This control plane needs its API token: send "
                                             "Authorization: Bearer TOKEN or basic auth"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -36,6 +37,16 @@ def page(items: list[T], max_results: int | None, next_token: str | None) -> tup
     more = start + limit < len(items)
     token = base64.urlsafe_b64encode(str(start + limit).encode()).decode() if more else None
     return chunk, token
+
+
+def listing(key: str, items: list[T], render: Callable[[T], dict[str, Any]], max_results: int | None,
+            next_token: str | None) -> dict[str, Any]:
+    """One page of a List* answer: `{key: [...], "nextToken": ...}` (the token only if more)."""
+    chunk, token = page(items, max_results, next_token)
+    out: dict[str, Any] = {key: [render(item) for item in chunk]}
+    if token:
+        out["nextToken"] = token
+    return out
 
 
 def software(cluster: Cluster) -> dict[str, Any]:

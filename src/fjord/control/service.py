@@ -282,7 +282,9 @@ class ControlPlane:
             return
         self._state(cluster, HEALING, "BrokerExited", f"broker {runner.node_id} exited with {code}")
         delay = 1.0
-        while not self.closing:
+        while not self.closing and not runner.stopping:
+            if cluster.arn not in self.store.clusters or cluster.state == DELETING:
+                return  # deleted while healing: its broker must stay down
             try:
                 await runner.start()
                 self._state(cluster, ACTIVE)

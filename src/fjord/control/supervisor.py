@@ -25,6 +25,17 @@ READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the control plane dies, even by SIGKILL (Linux prctl), so a
+    restarted control plane finds its brokers' ports free instead of orphans holding them."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -88,7 +99,8 @@ class BrokerRunner:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "fjord.cli.main", "broker", str(self.properties_path),
                 stdout=log_file, stderr=log_file, stdin=asyncio.subprocess.DEVNULL,
-                env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True)
+                env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True,
+                preexec_fn=_die_with_parent)
         finally:
             log_file.close()
         proc = self.proc

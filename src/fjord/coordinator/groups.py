@@ -223,10 +223,15 @@ class GroupCoordinator:
         self.settle_consumer_groups()
 
     def stop(self) -> None:
-        """The broker is stopping: no rebalance may outlive it."""
+        """The broker is stopping: no rebalance may outlive it, and members parked in a
+        JoinGroup or SyncGroup are answered NOT_COORDINATOR (what Kafka answers when a
+        coordinator unloads), so they look for the coordinator again instead of waiting."""
         for group in self.groups.values():
             if group.rebalance_task is not None:
                 group.rebalance_task.cancel()
+            for member in group.members.values():
+                _fail(member.join_future, ErrorCode.not_coordinator, member_id=member.member_id)
+                _fail(member.sync_future, ErrorCode.not_coordinator)
 
     def expire_members(self, now: float) -> None:
         for group in list(self.groups.values()):

@@ -82,6 +82,7 @@ class MetadataStore:
         self.deleted: dict[uuid.UUID, str] = {}  # ids of deleted topics -> their names
         self.next_producer_id = 1000
         self.extra: dict[str, Any] = {}  # other sections of cluster metadata (security, ...)
+        self.log_dir_ids: set[str] = set()  # directory.id of every log dir this broker had
         self.seq = 0
         self._by_id: dict[uuid.UUID, TopicInfo] = {}
         self._fds: dict[Path, int] = {}
@@ -92,7 +93,20 @@ class MetadataStore:
         self.migrated_from: Path | None = None
         for directory in self.directories:
             directory.mkdir(parents=True, exist_ok=True)
-        copies = [c for c in (self._read_copy(d) for d in self.directories) if c is not None]
+        copies: list[_Copy] = []
+        broken: list[LogDirError] = []
+        for directory in self.directories:
+            try:
+                copy = self._read_copy(directory)
+            except LogDirError as exc:  # another dir's copy may be whole
+                broken.append(exc)
+                continue
+            if copy is not None:
+                copies.append(copy)
+        if broken and not copies:
+            raise broken[0]
+        for problem in broken:
+            log.warning("%s; another log dir's copy is used and this one rewritten", problem)
         if copies:
             best = max(copies, key=lambda c: c.seq)
             self._restore(best.state, cluster_id, best.directory / FILE_NAME)
@@ -162,6 +176,7 @@ class MetadataStore:
         self.cluster_id = data["cluster_id"]
         self.next_producer_id = int(data.get("next_producer_id", 1000))
         self.extra = dict(data.get("extra", {}))
+        self.log_dir_ids = set(data.get("log_dir_ids", []))
         for raw in data["topics"]:
             info = TopicInfo.from_json(raw)
             self.topics[info.name] = info
@@ -173,6 +188,7 @@ class MetadataStore:
             "cluster_id": self.cluster_id,
             "next_producer_id": self.next_producer_id,
             "extra": self.extra,
+            "log_dir_ids": sorted(self.log_dir_ids),
             "topics": [t.to_json() for t in self.topics.values()],
             "deleted": {str(k): v for k, v in self.deleted.items()},
         }
@@ -260,6 +276,12 @@ class MetadataStore:
         """Record the current value of one `extra` section (ACLs, credentials, quotas)."""
         self._append({"op": "extra", "section": section, "value": self.extra.get(section)})
 
+    def record_log_dirs(self, directory_ids: set[str]) -> None:
+        """Remember the log dirs this broker has (so a later start can tell a missing dir)."""
+        if not directory_ids <= self.log_dir_ids:
+            self.log_dir_ids |= directory_ids
+            self._append({"op": "dirs", "ids": sorted(self.log_dir_ids)})
+
     def allocate_producer_ids(self, count: int = 1) -> int:
         first = self.next_producer_id
         self.next_producer_id += count
@@ -277,5 +299,7 @@ def _apply(state: dict[str, Any], entry: dict[str, Any]) -> None:
         state.setdefault("deleted", {})[entry["id"]] = entry["name"]
     elif op == "extra":
         state.setdefault("extra", {})[entry["section"]] = entry["value"]
+    elif op == "dirs":
+        state["log_dir_ids"] = entry["ids"]
     elif op == "pid":
         state["next_producer_id"] = int(entry["next"])

@@ -85,6 +85,8 @@ class S3Store(ObjectStore):
         self.bucket = bucket
         self.options = options
         self.page_size = 1000  # S3's maximum; tests lower it to exercise continuation
+        self.multipart_threshold = 64 << 20  # put_file: larger files go up in parts
+        self.multipart_chunksize = 16 << 20  # (tests lower both to S3's 5 MiB minimum)
         where = options.endpoint or f"s3.{options.region}"
         self.description = f"s3://{bucket}/ at {where}"
         config = Config(
@@ -153,8 +155,8 @@ class S3Store(ObjectStore):
         when it completes (still atomic)."""
         from boto3.s3.transfer import TransferConfig
 
-        config = TransferConfig(multipart_threshold=64 << 20, multipart_chunksize=16 << 20,
-                                use_threads=False)
+        config = TransferConfig(multipart_threshold=self.multipart_threshold,
+                                multipart_chunksize=self.multipart_chunksize, use_threads=False)
         try:
             self.client.upload_fileobj(file, self.bucket, key, Config=config)
         except Exception as exc:

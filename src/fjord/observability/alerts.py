@@ -71,31 +71,37 @@ class StorageAlerts:
     def check(self, dirs: list[Path]) -> list[Alert]:
         """Re-read every log dir's usage; returns the alerts raised by this check."""
         raised = []
-        now = int(time.time() * 1000)
         for directory in dirs:
             try:
                 usage = disk_usage(directory)
             except OSError as exc:
                 log.error("cannot read the disk usage of log dir %s: %s", directory, exc)
                 continue
-            self.usage[usage.log_dir] = usage
-            percent = usage.used_percent
-            for threshold in self.thresholds:
-                key = (usage.log_dir, threshold)
-                current = self.active.get(key)
-                if percent >= threshold:
-                    if current is None:
-                        alert = Alert(usage.log_dir, threshold, self.severity(threshold), percent, now)
-                        self.active[key] = alert
-                        raised.append(alert)
-                        level = logging.ERROR if alert.severity == CRITICAL else logging.WARNING
-                        log.log(level, "storage alert %s: %s", alert.severity.upper(), alert.message())
-                    else:
-                        current.used_percent = percent
-                elif current is not None:
-                    del self.active[key]
-                    log.info("storage alert cleared: log dir %s is at %.1f %%, below %d %%",
-                             usage.log_dir, percent, threshold)
+            raised += self.evaluate(usage)
+        return raised
+
+    def evaluate(self, usage: DiskUsage) -> list[Alert]:
+        """Raise (once) or clear each threshold for one log dir's usage."""
+        raised = []
+        now = int(time.time() * 1000)
+        self.usage[usage.log_dir] = usage
+        percent = usage.used_percent
+        for threshold in self.thresholds:
+            key = (usage.log_dir, threshold)
+            current = self.active.get(key)
+            if percent >= threshold:
+                if current is None:
+                    alert = Alert(usage.log_dir, threshold, self.severity(threshold), percent, now)
+                    self.active[key] = alert
+                    raised.append(alert)
+                    level = logging.ERROR if alert.severity == CRITICAL else logging.WARNING
+                    log.log(level, "storage alert %s: %s", alert.severity.upper(), alert.message())
+                else:
+                    current.used_percent = percent
+            elif current is not None:
+                del self.active[key]
+                log.info("storage alert cleared: log dir %s is at %.1f %%, below %d %%",
+                         usage.log_dir, percent, threshold)
         return raised
 
     def alerts(self) -> list[Alert]:

@@ -8,9 +8,8 @@ import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from fjord.config.definitions import ConfigError
+from fjord.config.broker import parse_admin_listener
 from fjord.observability import loggers
 from fjord.observability.alerts import StorageAlerts
 from fjord.observability.broker_metrics import collect
@@ -23,15 +22,6 @@ if TYPE_CHECKING:
     from fjord.broker.state import BrokerState
 
 log = logging.getLogger("fjord.admin")
-
-
-def parse_admin_listener(value: str) -> tuple[str, int]:
-    """`http://host:port` (or `host:port`) -> (host, port)."""
-    text = value if "://" in value else f"http://{value}"
-    parts = urlsplit(text)
-    if parts.scheme != "http" or parts.port is None:
-        raise ConfigError(f"Invalid admin.listener {value!r}: expected http://host:port")
-    return parts.hostname or "127.0.0.1", parts.port
 
 
 class BrokerAdmin:
@@ -64,7 +54,10 @@ class BrokerAdmin:
             return
         host, port = parse_admin_listener(str(value))
         self.http = HttpServer(self.router)
-        await self.http.start(host, port)
+        try:
+            await self.http.start(host, port)
+        except OSError as exc:
+            raise OSError(exc.errno, f"admin.listener {value}: {exc.strerror}") from None
         log.info("admin listener on http://%s:%d (/metrics, /health, /ready, /v1)", host, self.http.port)
 
     async def close(self) -> None:

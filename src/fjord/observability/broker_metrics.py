@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from fjord.observability import levels
 from fjord.observability.alerts import StorageAlerts
 from fjord.observability.counters import BrokerCounters, TopicCounters
-from fjord.observability.exposition import Family, counter, gauge, summary
+from fjord.observability.exposition import Family, counter, gauge, label_string, summary
 from fjord.observability.lag import GroupLag, LagCalculator
 from fjord.observability.process import process_families
 
@@ -105,7 +105,7 @@ def lag_families(groups: list[GroupLag], cluster: str, level: int) -> list[Famil
             topic_sum.add(total, (*labels, ("topic", topic)))
         if per_partition:
             for item in group.partitions:
-                where = (*labels, ("topic", item.topic), ("partition", str(item.partition)))
+                where = label_string((*labels, ("topic", item.topic), ("partition", str(item.partition))))
                 lag.add(item.lag, where)
                 seconds.add(round(item.lag_seconds, 3), where)
                 offset.add(item.committed, where)
@@ -145,12 +145,13 @@ def log_families(state: BrokerState, level: int, cluster: str) -> list[Family]:
         for (topic, number), plog in sorted(logs.items()):
             if not plog.segments:
                 continue
-            labels = (("topic", topic), ("partition", str(number)))
+            pairs = (("topic", topic), ("partition", str(number)))
+            labels = label_string(pairs)
             size.add(plog.size, labels)
             start.add(plog.log_start_offset, labels)
             end.add(plog.log_end_offset, labels)
             segments.add(len(plog.segments), labels)
-            cluster_labels = (("cluster_name", cluster), *labels)
+            cluster_labels = label_string((("cluster_name", cluster), *pairs))
             latest.add(plog.high_watermark, cluster_labels)
             earliest.add(plog.log_start_offset, cluster_labels)
         result += [size, start, end, segments, latest, earliest]
@@ -184,6 +185,29 @@ def coordinator_families(state: BrokerState) -> list[Family]:
         txns.add(0, (("state", "Empty"),))
     result.append(txns)
     return result
+
+
+QUOTA_RESOURCES = {"producer_byte_rate": "Produce", "consumer_byte_rate": "Fetch"}
+
+
+def quota_families(state: BrokerState) -> list[Family]:
+    """Kafka's per-client quota sensors (`kafka.server:type=Produce|Fetch,user=,client-id=`),
+    as the exporter's quota rule names them; `client_id` rather than its camelCase `clientId`
+    so that promtool accepts the label."""
+    throttle = gauge("kafka_server_quota_throttle_time", "Last throttle time of a quota entity in ms.")
+    rate = gauge("kafka_server_quota_byte_rate", "Bytes per second of a quota entity over the window.")
+    for (kind, entity), (byte_rate, throttle_ms) in sorted(state.quotas.observed.items()):
+        resource = QUOTA_RESOURCES.get(kind)
+        if resource is None:
+            continue
+        names = dict(entity)
+        labels = [("resource", resource)]
+        if "user" in names:
+            labels.append(("user", names["user"] or ""))
+        labels.append(("client_id", names.get("client-id") or ""))
+        throttle.add(throttle_ms, tuple(labels))
+        rate.add(round(byte_rate, 3), tuple(labels))
+    return [throttle, rate]
 
 
 def storage_families(alerts: StorageAlerts) -> list[Family]:
@@ -220,5 +244,6 @@ def collect(state: BrokerState, connections: Callable[[], int], listener: str,
         *coordinator_families(state),
         *lag_families(groups, cluster, level),
         *storage_families(alerts),
+        *quota_families(state),
         *process_families(),
     ]

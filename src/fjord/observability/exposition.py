@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 TEXT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-Labels = Sequence[tuple[str, str]]
+# Label pairs, or their rendered form `{a="b",...}` (label_string) when one label set is
+# shared by several series: rendering labels is most of a 10,000-partition scrape.
+Labels = Sequence[tuple[str, str]] | str
 
 
 def _escape(value: str) -> str:
@@ -24,14 +26,18 @@ def _escape(value: str) -> str:
     return value
 
 
-def _labels(labels: Labels) -> str:
+def label_string(labels: Sequence[tuple[str, str]]) -> str:
     if not labels:
         return ""
     return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in labels) + "}"
 
 
+def _labels(labels: Labels) -> str:
+    return labels if isinstance(labels, str) else label_string(labels)
+
+
 def _number(value: float) -> str:
-    if isinstance(value, int):
+    if type(value) is int:
         return str(value)
     if math.isnan(value):
         return "NaN"

@@ -21,6 +21,7 @@ log = logging.getLogger("fjord.admin")
 
 MAX_HEADER = 64 * 1024
 MAX_BODY = 1024 * 1024
+IDLE_SECONDS = 300  # longer than any scrape interval people use
 _REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 404: "Not Found",
             405: "Method Not Allowed", 413: "Payload Too Large", 500: "Internal Server Error",
             503: "Service Unavailable"}
@@ -100,8 +101,9 @@ class HttpServer:
         try:
             while True:
                 try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                    async with asyncio.timeout(IDLE_SECONDS):  # idle keep-alive connections end
+                        head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
                     return
                 request = self._parse(head)
                 if request is None:

@@ -69,6 +69,8 @@ class QuotaManager:
         self.window_size = float(config.get("quota.window.size.seconds"))
         self.window_count = int(config.get("quota.window.num"))
         self._meters: dict[tuple[str, Entity], _Meter] = {}
+        # (kind, resolved entity) -> (bytes/s over the window, last throttle ms): /metrics
+        self.observed: dict[tuple[str, Entity], tuple[float, int]] = {}
 
     @property
     def active(self) -> bool:
@@ -97,9 +99,13 @@ class QuotaManager:
             meter = self._meters[(kind, resolved)] = _Meter()
         total, elapsed = meter.record(amount, time.monotonic(), self.window_size, self.window_count)
         if limit <= 0:
-            return MAX_THROTTLE_MS
-        delay = total / limit - elapsed
-        return min(MAX_THROTTLE_MS, int(delay * 1000)) if delay > 0 else 0
+            throttle = MAX_THROTTLE_MS
+        else:
+            delay = total / limit - elapsed
+            throttle = min(MAX_THROTTLE_MS, int(delay * 1000)) if delay > 0 else 0
+        self.observed[(kind, resolved)] = (total / elapsed, throttle)
+        return throttle
 
     def changed(self) -> None:
         self._meters.clear()
+        self.observed.clear()

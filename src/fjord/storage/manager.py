@@ -82,10 +82,14 @@ class LogManager:
 
     # --- loading ------------------------------------------------------------------------
 
-    def load(self, wanted: dict[str, TopicLogs], deleted: Iterable[uuid.UUID]) -> None:
+    def load(self, wanted: dict[str, TopicLogs], deleted: Iterable[uuid.UUID],
+             absent_dirs: Iterable[str] = ()) -> None:
         """Open the logs of known topics; schedule deleted topics' directories for removal;
         leave everything else alone (logged once). Refuses (LogDirError) what it cannot
-        resolve without guessing: a partition in two dirs, or one in none."""
+        resolve without guessing: a partition in two dirs, or one in none while a log dir
+        this broker had before (`absent_dirs`, directory ids) is not in log.dirs. With every
+        known log dir present, a partition in none of them was never created (a crash right
+        after its topic was recorded) and is created empty."""
         gone = set(deleted)
         found: dict[tuple[str, int], Path] = {}
         for directory in self.dirs:
@@ -105,6 +109,14 @@ class LogManager:
                 self._counts[path.parent] = self._counts.get(path.parent, 0) + 1
                 present.append((key, path, spec.config))
 
+        absent = sorted(absent_dirs)
+        if missing and absent:
+            topic, partition = missing[0]
+            raise LogDirError(
+                f"partition {topic}-{partition} (and {len(missing) - 1} more) is in none of "
+                f"log.dirs ({', '.join(map(str, self.dirs))}) and log dir(s) with directory.id "
+                f"{', '.join(absent)} are missing: add them back to log.dirs")
+
         def open_one(item: tuple[tuple[str, int], Path, LogConfig]) -> PartitionLog:
             (topic, partition), path, config = item
             return PartitionLog.open(path, topic, partition, config, self.clean,
@@ -115,12 +127,14 @@ class LogManager:
         for (key, _path, _config), plog in zip(present, _pool().map(open_one, present),
                                                strict=True):
             self.logs[key] = plog
-        if missing:
-            topic, partition = missing[0]
-            raise LogDirError(
-                f"partition {topic}-{partition} (and {len(missing) - 1} more) is in none of "
-                f"log.dirs ({', '.join(map(str, self.dirs))}): add the log dir that holds it, "
-                f"or create an empty {self.dirs[0] / dir_name(topic, partition)} to start it empty")
+        by_topic: dict[str, list[int]] = {}
+        for topic, partition in missing:
+            by_topic.setdefault(topic, []).append(partition)
+        for topic, partitions in by_topic.items():
+            log.warning("partition(s) %s of topic %s had no directory in any log dir (never "
+                        "created before a crash): created empty", partitions, topic)
+            spec = wanted[topic]
+            self._sync_dirs(self._open_new(topic, partitions, spec.config, spec.topic_id))
         if not self.clean:
             log.warning("unclean shutdown detected: logs recovered")
 

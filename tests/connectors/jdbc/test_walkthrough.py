@@ -243,3 +243,31 @@ def test_database_lost_at_runtime_fails_task_with_reason(worker: WorkerProcess,
     _state, trace = wait_until(task_state, timeout=60, message="task FAILED")
     assert "Access denied for user 'leaving'" in trace, trace
     assert worker.call("GET", "/connectors")[0] == 200  # the worker stays up
+
+
+def test_sink_rows_the_database_refuses_go_to_the_dlq(worker: WorkerProcess, db_broker: BrokerProcess,
+                                                      postgres_server: PostgresServer) -> None:
+    db = postgres_server.new_database("dlq")
+    with postgres_server.connect(db) as conn:
+        conn.execute("CREATE TABLE orders (id INT PRIMARY KEY, qty INT NOT NULL CHECK (qty > 0))")
+    topic, dlq = f"{db}-orders", f"{db}-dlq"
+    schema = {"type": "struct", "optional": False, "fields": [
+        {"field": "id", "type": "int32", "optional": False},
+        {"field": "qty", "type": "int32", "optional": False}]}
+    producer = Producer({"bootstrap.servers": db_broker.bootstrap})
+    for ident, qty in ((1, 5), (2, 7), (3, -1), (4, 9)):
+        producer.produce(topic, value=json.dumps({"schema": schema,
+                                                  "payload": {"id": ident, "qty": qty}}))
+    producer.flush(10)
+    create(worker, "pg-dlq-sink", {
+        "connector.class": SINK, "topics": topic, "connection.url": postgres_server.jdbc_url(db),
+        "connection.user": "postgres", "connection.password": PG_PASSWORD,
+        "table.name.format": "orders", "insert.mode": "upsert", "pk.mode": "record_value",
+        "pk.fields": "id", "errors.tolerance": "all", "errors.deadletterqueue.topic.name": dlq,
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true"})
+    wait_until(lambda: pg_rows(postgres_server, db, "SELECT id, qty FROM orders ORDER BY id") ==
+               [(1, 5), (2, 7), (4, 9)], timeout=60, message="the good rows in PostgreSQL")
+    dead = read_topic(db_broker.bootstrap, dlq, expect=1)
+    assert len(dead) == 1 and json.loads(dead[0][1] or b"")["payload"] == {"id": 3, "qty": -1}
+    assert running(worker, "pg-dlq-sink")

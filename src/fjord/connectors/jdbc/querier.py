@@ -219,11 +219,14 @@ class TableQuerier:
         records: list[SourceRecord] = []
         if schema is None:
             return records
+        fields = [(f.name, f.schema) for f in schema.fields]
         while self._rows and len(records) < max_rows:
             row = self._rows.popleft()
-            struct = Struct(schema)
-            for field, value in zip(schema.fields, row, strict=False):
-                struct.put(field.name, to_connect_value(field.schema, value))
+            # to_connect_value already gives each column the type its schema carries, so the
+            # struct is filled directly rather than through Struct.put's per-field validation
+            struct = Struct(schema, {name: to_connect_value(field_schema, value)
+                                     for (name, field_schema), value in zip(fields, row,
+                                                                           strict=False)})
             records.append(SourceRecord.create(self.partition, self._advance(struct), self.topic,
                                                value_schema=schema, value=struct))
         return records

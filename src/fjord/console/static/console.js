@@ -118,4 +118,10 @@ function liveCharts() {
   setInterval(sample, 2000);
 }
 
-document.addEventListener("DOMContentLoaded", () => { watchClusters(); liveTail(); liveCharts(); });
+// Long work (a restore) refreshes its own page until it is done.
+function autoRefresh() {
+  const host = document.querySelector("[data-autorefresh]");
+  if (host) setTimeout(() => window.location.reload(), Number(host.dataset.autorefresh) * 1000);
+}
+
+document.addEventListener("DOMContentLoaded", () => { watchClusters(); liveTail(); liveCharts(); autoRefresh(); });

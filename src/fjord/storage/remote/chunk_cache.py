@@ -4,8 +4,9 @@ Consumers catching up read a remote segment front to back in fetches of a few hu
 fetching it from the store in chunks of `rsm.config.chunk.size` and keeping the chunks on
 local disk turns many small ranged GETs into few large ones, and lets several consumers of
 the same history share them. Memory stays flat: chunks live in files (the page cache does
-the rest), the in-memory part is only their names and sizes. The cache is Fjord's own
-directory; it is emptied at start-up (its contents are never the only copy of anything).
+the rest), the in-memory part is only their names and sizes. Chunks left from an earlier run
+are deleted at start-up (they are never the only copy of anything); any other file in the
+directory is left alone.
 
 Entries are not trusted: the reader checks every batch's CRC, and drops a chunk that fails.
 """
@@ -13,12 +14,15 @@ Entries are not trusted: the reader checks every batch's CRC, and drops a chunk 
 from __future__ import annotations
 
 import contextlib
-import shutil
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from fjord.fsutil import atomic_write
+from fjord.fsutil import TMP_MARK, atomic_write
+
+# A chunk (`<segment id>.<chunk number>`) or the temporary file atomic_write left of one.
+_OURS = re.compile(r"^\.?[0-9a-f]{32}\.\d+(" + re.escape(TMP_MARK) + r"[0-9a-f]+)?$")
 
 
 class ChunkCache:
@@ -30,9 +34,11 @@ class ChunkCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
-        if directory.exists():
-            shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True, exist_ok=True)
+        for child in directory.iterdir():  # our chunks from before; nothing else is touched
+            if child.is_file() and _OURS.match(child.name):
+                with contextlib.suppress(OSError):
+                    child.unlink()
 
     @staticmethod
     def name(segment_id: str, chunk: int) -> str:

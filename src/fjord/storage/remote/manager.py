@@ -279,6 +279,10 @@ class RemoteLogManager:
         if pm is None or plog is None:
             return
         for meta in pm.unfinished():  # what a crash (or a failed copy) left behind
+            if meta.state is SegmentState.COPY_SEGMENT_STARTED:
+                log.info("removing the partial copy %s of segment %d of %s-%d left by an "
+                         "interrupted upload; the segment is copied again", meta.segment_id,
+                         meta.start_offset, pm.topic, pm.partition)
             await self._delete_segment(pm, meta)
         config = plog.config
         if not config.remote_storage:
