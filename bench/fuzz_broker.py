@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import select
 import socket
 import struct
 import sys
@@ -35,25 +36,27 @@ from tests.support.broker import BrokerProcess
 from tests.support.fuzz import SERVED, well_formed, with_body
 
 
-def random_frame(rng: random.Random) -> bytes:
+def random_frame(rng: random.Random) -> tuple[bytes, bool]:
+    """A frame, and whether its size prefix lies (the rest of that stream is then garbage:
+    the next frames would be swallowed as its body, so the connection is not reused)."""
     kind = rng.randrange(4)
     if kind == 0:  # anything at all
         body = rng.randbytes(rng.randrange(0, 200))
-        return struct.pack(">i", len(body)) + body
+        return struct.pack(">i", len(body)) + body, False
     key, version = rng.choice(SERVED)
     if kind == 1:  # a real header, a random body
         body = with_body(key, version, rng.randbytes(rng.randrange(0, 200)), rng.randrange(1 << 20))
-        return struct.pack(">i", len(body)) + body
+        return struct.pack(">i", len(body)) + body, False
     frame = bytearray(well_formed(key, version, rng.randrange(1 << 20)))
     if kind == 2:  # a real request with a few bytes flipped (the size prefix kept)
         for _ in range(rng.randrange(1, 6)):
             frame[rng.randrange(4, len(frame))] = rng.randrange(256)
-        return bytes(frame)
+        return bytes(frame), False
     body = bytes(frame[4:])  # truncated or extended, the size prefix telling the truth
     body = body[: rng.randrange(len(body))] if rng.random() < 0.5 else body + rng.randbytes(8)
     if rng.random() < 0.1:  # or lying about it
-        return struct.pack(">i", rng.choice([-1, 0, 1 << 30, len(body) + 5])) + body
-    return struct.pack(">i", len(body)) + body
+        return struct.pack(">i", rng.choice([-1, 0, 1 << 30, len(body) + 5])) + body, True
+    return struct.pack(">i", len(body)) + body, False
 
 
 class Link:
@@ -74,9 +77,12 @@ class Link:
         finally:
             self.sock.setblocking(False)
 
-    def drain(self) -> int | None:
-        """Bytes read, or None when the broker closed the connection."""
+    def drain(self, wait: float = 0.0) -> int | None:
+        """Bytes read (waiting up to `wait` seconds for the first), or None when the broker
+        closed the connection."""
         total = 0
+        if wait and not select.select([self.sock], [], [], wait)[0]:
+            return 0
         while True:
             try:
                 chunk = self.sock.recv(65536)
@@ -119,7 +125,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    closed = responses = crashes = 0
+    closed = responses = crashes = unanswered = 0
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fjord-fuzz-") as tmp:
         broker = BrokerProcess(Path(tmp) / "data", {"socket.request.max.bytes": "1048576"})
@@ -129,8 +135,16 @@ def main() -> int:
             for number in range(args.frames):
                 slot = number % len(links)
                 link = links[slot]
-                sent = link.send(random_frame(rng))
-                got = link.drain() if sent else None
+                frame, lies = random_frame(rng)
+                sent = link.send(frame)
+                # Wait for the broker's answer (or its closing the connection) so that every
+                # frame is really parsed, not lost behind a connection it already closed.
+                got = link.drain(wait=0.2) if sent else None
+                if got == 0 or lies:  # no answer (acks=0, a long poll) or a lying size
+                    unanswered += got == 0
+                    link.close()
+                    links[slot] = Link(broker.port)
+                    continue
                 if got is None:
                     closed += 1
                     link.close()
@@ -151,6 +165,8 @@ def main() -> int:
             client_ok = alive and client_round_trip(broker.bootstrap)
             log = broker.log_path.read_text(errors="replace")
             internal = log.count("after an internal error")
+            for block in log.split("after an internal error")[1:]:
+                print("handler exception:" + "\n".join(block.splitlines()[:40]), file=sys.stderr)
             kinds: dict[str, int] = {}
             for line in log.splitlines():
                 if line.startswith(("AttributeError", "TypeError", "KeyError", "ValueError",
@@ -159,6 +175,7 @@ def main() -> int:
         finally:
             broker.stop()
     figures = {"frames": args.frames, "connections_closed_by_broker": closed,
+               "frames_without_answer_in_200ms": unanswered,
                "response_bytes_read_meanwhile": responses, "crashes": crashes,
                "handler_exceptions": internal, "handler_exception_types": kinds,
                "client_round_trip_after": client_ok, "seconds": round(time.monotonic() - started, 1)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
@@ -203,6 +204,13 @@ def test_interval_runs_history_and_rule_lifecycle(
     described = fjord("backup", "describe", "ticks", "--connect", worker.url)
     assert described.returncode == 0, described.stderr
     assert described.stdout.count(" ok ") >= 2, described.stdout
+    # The worker's /metrics counts the same runs (docs/observability.md).
+    with urllib.request.urlopen(worker.url + "/metrics", timeout=30) as response:
+        metrics = response.read().decode()
+    records = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith('fjord_backup_records_total{rule="ticks",')]
+    assert sum(records) >= 600, metrics[-3000:]
+    assert 'fjord_backup_runs_total{rule="ticks",task="0",status="ok"}' in metrics
     listed = fjord("backup", "list", "--connect", worker.url)
     assert "ticks" in listed.stdout and url in listed.stdout and "10s" in listed.stdout
 

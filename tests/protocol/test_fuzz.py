@@ -179,3 +179,14 @@ def test_a_huge_declared_array_is_refused_not_allocated() -> None:
     header = parse_header(frame, True)
     with pytest.raises(FrameError, match="claims more"):
         decode_request(cls, frame, header.size)
+
+
+def test_null_for_a_non_nullable_array_is_refused() -> None:
+    """Kafka refuses it; kio would hand the handler None (TxnOffsetCommit raised TypeError)."""
+    cls = request_class(28, 2)  # not flexible: the topics array, last, is an int32 count
+    frame = encode_request(cls, 7, "fuzz", build(cls, {**filled(cls), "topics": []}))[4:]
+    assert frame.endswith(b"\x00\x00\x00\x00")
+    frame = frame[:-4] + b"\xff\xff\xff\xff"
+    header = parse_header(frame, cls.__flexible__)
+    with pytest.raises(FrameError, match="non-nullable array"):
+        decode_request(cls, frame, header.size)

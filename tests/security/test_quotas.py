@@ -75,3 +75,24 @@ def test_producer_byte_rate_throttles(broker: BrokerProcess) -> None:
     assert not failures
     assert elapsed >= 3.5, f"5 MB at 1 MB/s took only {elapsed:.1f}s"
     assert throttles and max(event.throttle_time for event in throttles) > 0
+
+
+def test_controller_mutation_rate(broker: BrokerProcess) -> None:
+    """KIP-599: over the rate, CreateTopics v6+ answers THROTTLING_QUOTA_EXCEEDED with a throttle."""
+    answer = alter(broker, [{"entity_type": "client-id", "entity_name": "mutator"}],
+                   [{"key": "controller_mutation_rate", "value": 1.0, "remove": False}])
+    assert answer.entries[0].error_code == ErrorCode.none
+    client = RawClient(broker, client_id="mutator")
+    client.sock.settimeout(30)
+
+    def create(name: str) -> Any:
+        client.send(19, 7, {"topics": [{"name": name, "num_partitions": 20, "replication_factor": 1,
+                                        "assignments": [], "configs": []}],
+                            "timeout_ms": 10000, "validate_only": False})
+        return client.receive(19, 7)
+
+    first = create("mutation-a")  # 20 partitions at 1/s: allowed, and now far over the rate
+    assert first.topics[0].error_code == ErrorCode.none
+    second = create("mutation-b")
+    assert second.topics[0].error_code == ErrorCode.throttling_quota_exceeded
+    assert second.throttle_time.total_seconds() > 1

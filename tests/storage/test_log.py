@@ -315,3 +315,19 @@ def test_segment_rolls_when_its_index_is_full(tmp_path: Path) -> None:
     assert [s.base_offset for s in plog.segments] == [0, 2, 4]
     assert all(s.index_path.stat().st_size <= 24 and s.time_path.stat().st_size <= 24
                for s in plog.segments)
+
+
+def test_segment_jitter_rolls_early_by_at_most_the_jitter(tmp_path: Path) -> None:
+    """segment.jitter.ms takes a random amount below it off segment.ms for each segment."""
+    config = LogConfig(segment_ms=10_000, segment_jitter_ms=4_000)
+    plog = PartitionLog.open(tmp_path / "t-0", "t", 0, config, True)
+    batch = make_batch([(b"k", b"first")], timestamp=1000)
+    plog.append(batch, split_batches(batch), 1000)
+    jitter = plog._roll_jitter()
+    assert 0 <= jitter < 4_000
+    late = make_batch([(b"k", b"late")], timestamp=1000 + 10_000 - jitter - 1)
+    plog.append(late, split_batches(late), 1000 + 10_000 - jitter - 1)
+    assert len(plog.segments) == 1
+    due = make_batch([(b"k", b"due")], timestamp=1000 + 10_000 - jitter)
+    plog.append(due, split_batches(due), 1000 + 10_000 - jitter)
+    assert len(plog.segments) == 2

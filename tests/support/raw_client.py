@@ -19,17 +19,19 @@ API_VERSIONS = 18
 
 
 class RawClient:
-    def __init__(self, broker: BrokerProcess | int, context: ssl.SSLContext | None = None) -> None:
+    def __init__(self, broker: BrokerProcess | int, context: ssl.SSLContext | None = None,
+                 client_id: str = "raw-test") -> None:
         """A broker (its first listener) or a port; TLS when a context is given."""
         port = broker if isinstance(broker, int) else broker.port
         sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         self.sock = context.wrap_socket(sock, server_hostname="127.0.0.1") if context else sock
         self.correlation = 0
+        self.client_id = client_id
 
     def send(self, api_key: int, version: int, body: dict[str, Any]) -> None:
         self.correlation += 1
         cls = request_class(api_key, version)
-        self.sock.sendall(encode_request(cls, self.correlation, "raw-test", build(cls, body)))
+        self.sock.sendall(encode_request(cls, self.correlation, self.client_id, build(cls, body)))
 
     def receive(self, api_key: int, version: int, header_v0: bool = False) -> Any:
         payload = self.read_frame()

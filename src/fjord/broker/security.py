@@ -54,3 +54,13 @@ def init_denial(ctx: RequestContext, transactional_id: str | None) -> ErrorCode 
     if authorizer.any_allowed(ctx.session.principal, ctx.client_host, Op.WRITE, ResourceType.TOPIC):
         return None
     return ErrorCode.cluster_authorization_failed
+
+
+def mutation_throttle(ctx: RequestContext, partitions: int) -> int:
+    """The controller mutation quota for creating or deleting `partitions` partitions: 0 to
+    go ahead, else the throttle ms (the connection is muted for it, KIP-599)."""
+    principal = ctx.session.principal
+    user = principal.name if principal.type == "User" else ""
+    throttle = ctx.broker.quotas.mutation(user, ctx.client_id or "", partitions)
+    ctx.session.mute_ms = max(ctx.session.mute_ms, throttle)
+    return throttle

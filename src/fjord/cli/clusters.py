@@ -54,6 +54,8 @@ def register(
     bootstrap_servers: str = typer.Option(..., "--bootstrap-servers"),
     connect_url: str | None = typer.Option(None, "--connect-url", help="Its Kafka Connect REST URL."),
     admin_url: list[str] = typer.Option([], "--admin-url", help="A Fjord broker's admin.listener URL."),
+    schema_registry_url: str | None = typer.Option(None, "--schema-registry-url",
+                                                   help="Its schema registry, to show Avro values."),
     client_property: list[str] = typer.Option([], "--client-property",
                                               help="key=value librdkafka setting (security)."),
     endpoint: str = ENDPOINT,
@@ -63,7 +65,8 @@ def register(
     body = {"clusterName": cluster_name, "kafkaVersion": "external", "numberOfBrokerNodes": 1,
             "brokerNodeGroupInfo": {"clientSubnets": [], "instanceType": "external"},
             "fjordRegistered": {"bootstrapServers": bootstrap_servers, "clientProperties": props,
-                                "connectUrl": connect_url, "adminUrls": admin_url}}
+                                "connectUrl": connect_url, "adminUrls": admin_url,
+                                "schemaRegistryUrl": schema_registry_url}}
     show(ApiClient(endpoint).call("POST", "/v1/clusters", body))
 
 

@@ -47,25 +47,26 @@ def control(
         fail(str(exc))
 
 
-def parse_register(text: str) -> tuple[str, str, str | None, str | None]:
-    """NAME=BOOTSTRAP[;CONNECT_URL[;ADMIN_URL]] (ADMIN_URL: the broker's admin.listener)."""
+def parse_register(text: str) -> tuple[str, str, str | None, str | None, str | None]:
+    """NAME=BOOTSTRAP[;CONNECT_URL[;ADMIN_URL[;SCHEMA_REGISTRY_URL]]] (ADMIN_URL: a Fjord broker's
+    admin.listener); empty fields are allowed."""
     name, _, rest = text.partition("=")
-    bootstrap, _, urls = rest.partition(";")
-    connect_url, _, admin_url = urls.partition(";")
+    bootstrap, *urls = rest.split(";")
+    connect_url, admin_url, registry_url = [*urls, "", "", ""][:3]
     if not name or not bootstrap:
-        fail(f"--register {text!r} must look like NAME=HOST:PORT[;http://CONNECT:PORT[;http://ADMIN:PORT]]")
-    return name, bootstrap, connect_url or None, admin_url or None
+        fail(f"--register {text!r} must look like NAME=HOST:PORT[;CONNECT_URL[;ADMIN_URL[;REGISTRY_URL]]]")
+    return name, bootstrap, connect_url or None, admin_url or None, registry_url or None
 
 
 def spawn_control(port: int, data_dir: Path, bootstrap: str, connect_url: str | None,
-                  admin_url: str | None = None) -> subprocess.Popen[bytes]:
+                  admin_url: str | None = None, registry_url: str | None = None) -> subprocess.Popen[bytes]:
     """The control plane and console `fjord up` runs beside its broker, with that broker
     registered as the cluster `local` (and its Connect worker, if any)."""
     from fjord.cli.connect import _die_with_parent
 
     args = [sys.executable, "-m", "fjord.cli.main", "control", "--listener",
             f"http://127.0.0.1:{port}", "--data-dir", str(data_dir), "--register",
-            f"local={bootstrap};{connect_url or ''};{admin_url or ''}"]
+            f"local={bootstrap};{connect_url or ''};{admin_url or ''};{registry_url or ''}"]
     return subprocess.Popen(args, start_new_session=True, preexec_fn=_die_with_parent)
 
 

@@ -47,7 +47,8 @@ def up(
         from fjord.cli.control import spawn_control
         children.append(spawn_control(control_port, config.log_dirs[0].parent / "control", f"{host}:{port}",
                                       f"http://127.0.0.1:{connect_port}" if connect else None,
-                                      config.get("admin.listener") or None))
+                                      config.get("admin.listener") or None,
+                                      f"http://127.0.0.1:{registry_port}" if registry else None))
 
     def stop_worker() -> None:
         for child in reversed(children):

@@ -66,8 +66,14 @@ class ByteArrayConverter(Converter):
 # ------------------------------------------------------------------ JSON
 
 
+# Kafka's JsonSchema names the floating types "float" and "double", not after Connect's enum.
+_JSON_TYPE_NAMES = {SchemaType.FLOAT32: "float", SchemaType.FLOAT64: "double"}
+_JSON_TYPES = {**{t.value: t for t in SchemaType}, "float": SchemaType.FLOAT32,
+               "double": SchemaType.FLOAT64}
+
+
 def schema_to_json(schema: Schema) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": schema.type.value}
+    out: dict[str, Any] = {"type": _JSON_TYPE_NAMES.get(schema.type, schema.type.value)}
     if schema.type is SchemaType.STRUCT:
         out["fields"] = [dict(schema_to_json(f.schema), field=f.name) for f in schema.fields]
     elif schema.type is SchemaType.ARRAY and schema.value_schema is not None:
@@ -91,8 +97,8 @@ def schema_to_json(schema: Schema) -> dict[str, Any]:
 
 def schema_from_json(node: Mapping[str, Any]) -> Schema:
     try:
-        kind = SchemaType(node["type"])
-    except (KeyError, ValueError) as exc:
+        kind = _JSON_TYPES[node["type"]]
+    except (KeyError, TypeError) as exc:
         raise DataException(f"Unknown schema type: {node.get('type')}") from exc
     if kind is SchemaType.STRUCT:
         builder = SchemaBuilder.struct()

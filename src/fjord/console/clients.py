@@ -15,6 +15,7 @@ from typing import Any
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
+from fjord.console.schemas import AvroDecoder
 from fjord.control.external import client_config
 from fjord.control.model import Cluster
 
@@ -30,6 +31,7 @@ class ClusterClients:
         self.config: dict[str, Any] = client_config(cluster)
         self.admin = AdminClient(self.config)
         self._producer: Producer | None = None
+        self.avro = AvroDecoder(cluster.schema_registry_url) if cluster.schema_registry_url else None
         self._lock = threading.Lock()
         self._metadata: tuple[float, Any] | None = None
         self._refreshing = False

@@ -24,11 +24,12 @@ from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext import parse as parse_jsonpath
 
 from fjord.console.clients import TIMEOUT, ClusterClients
+from fjord.console.schemas import AvroDecoder, SchemaError
 from fjord.console.topics import ConsoleError, kafka_message
 
 MAX_SCAN = 20_000
 MAX_LIMIT = 500
-FORMATS = ("auto", "string", "json", "hex")
+FORMATS = ("auto", "string", "json", "hex", "avro")
 
 
 @dataclass
@@ -85,14 +86,23 @@ class Row:
     def time(self) -> str:
         return datetime.fromtimestamp(self.timestamp / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
-    def render(self, fmt: str) -> dict[str, Any]:
+    def render(self, fmt: str, avro: AvroDecoder | None = None) -> dict[str, Any]:
+        value = render(self.value, "auto" if fmt == "avro" else fmt)
+        if fmt == "avro" and self.value is not None:
+            if avro is None:
+                value = "(no schema registry is registered with this cluster) " + (value or "")
+            else:
+                try:
+                    value = avro.decode(self.value)
+                except SchemaError as exc:
+                    value = f"({exc}) {value}"
         return {
             "partition": self.partition,
             "offset": self.offset,
             "timestamp": self.timestamp,
             "time": self.time,
-            "key": render(self.key, fmt if fmt != "json" else "auto"),
-            "value": render(self.value, fmt),
+            "key": render(self.key, fmt if fmt not in ("json", "avro") else "auto"),
+            "value": value,
             "headers": [[k, render(v, "auto")] for k, v in self.headers],
         }
 

@@ -37,6 +37,7 @@ def router(console: Console) -> APIRouter:
         connect_url: str = Form(""),
         configuration: str = Form(""),
         admin_url: str = Form(""),
+        registry_url: str = Form(""),
     ) -> RedirectResponse:
         try:
             config = None
@@ -44,7 +45,12 @@ def router(console: Console) -> APIRouter:
                 arn = console.configuration(configuration).arn
                 config = (arn, console.configuration(configuration).latest.revision)
             register = (
-                {"bootstrapServers": bootstrap, "connectUrl": connect_url or None, "adminUrls": [admin_url]}
+                {
+                    "bootstrapServers": bootstrap,
+                    "connectUrl": connect_url or None,
+                    "adminUrls": [admin_url],
+                    "schemaRegistryUrl": registry_url or None,
+                }
                 if bootstrap
                 else None
             )

@@ -68,7 +68,7 @@ def router(console: Console) -> APIRouter:
             partition, offset, stamp, limit, filters, fmt = _parse(q)
             partitions = messages.partitions_of(clients, topic)
             found, scanned = messages.browse(clients, topic, partition, offset, stamp, limit, filters)
-            rows = [row.render(fmt) for row in found]
+            rows = [row.render(fmt, clients.avro) for row in found]
         except ConsoleError as exc:
             partitions, error = [], str(exc)
         return page(
@@ -143,7 +143,7 @@ def router(console: Console) -> APIRouter:
                 while not await request.is_disconnected():
                     row = await loop.run_in_executor(None, next, source, None)
                     if row is not None:
-                        yield {"event": "record", "data": json.dumps(row.render(fmt))}
+                        yield {"event": "record", "data": json.dumps(row.render(fmt, clients.avro))}
             finally:
                 await loop.run_in_executor(None, source.close)
 

@@ -43,6 +43,7 @@ class RegisteredCluster(_Body):
     clientProperties: dict[str, str] = {}
     connectUrl: str | None = None
     adminUrls: list[str] = []
+    schemaRegistryUrl: str | None = None
 
 
 class CreateClusterBody(_Body):

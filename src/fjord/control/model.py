@@ -43,6 +43,7 @@ class Cluster:
     bootstrap: str = ""
     client_properties: dict[str, str] = field(default_factory=dict)
     connect_url: str | None = None
+    schema_registry_url: str | None = None
     active_operation: str | None = None
     state_code: str | None = None
     state_message: str | None = None

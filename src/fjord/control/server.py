@@ -36,7 +36,7 @@ the caller, so this package never imports the console above it."""
 
 def build_app(data_dir: Path, host: str, token: str | None, console: Mount | None = None,
               max_brokers: int = 30,
-              register: list[tuple[str, str, str | None, str | None]] | None = None) -> FastAPI:
+              register: list[tuple[str, str, str | None, str | None, str | None]] | None = None) -> FastAPI:
     if not is_loopback(host) and not token:
         raise ListenerError(f"the control plane on {host} (not loopback) needs --token or "
                             "FJORD_CONTROL_TOKEN: anyone who reaches it could change clusters")
@@ -45,8 +45,8 @@ def build_app(data_dir: Path, host: str, token: str | None, console: Mount | Non
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await plane.start()
-        for name, bootstrap, connect_url, admin_url in register or []:
-            plane.ensure_registered(name, bootstrap, connect_url, admin_url)
+        for name, bootstrap, connect_url, admin_url, registry_url in register or []:
+            plane.ensure_registered(name, bootstrap, connect_url, admin_url, registry_url)
         try:
             yield
         finally:
@@ -65,7 +65,7 @@ def build_app(data_dir: Path, host: str, token: str | None, console: Mount | Non
 
 def serve(listener: str, data_dir: Path, token: str | None, console: Mount | None = None,
           max_brokers: int = 30,
-          register: list[tuple[str, str, str | None, str | None]] | None = None) -> None:
+          register: list[tuple[str, str, str | None, str | None, str | None]] | None = None) -> None:
     import uvicorn
 
     host, port = parse_listener(listener)

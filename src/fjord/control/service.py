@@ -124,6 +124,7 @@ class ControlPlane:
                                          (register.get("clientProperties") or {}).items()}
             cluster.connect_url = register.get("connectUrl") or None
             cluster.admin_urls = [u for u in (register.get("adminUrls") or []) if u]
+            cluster.schema_registry_url = register.get("schemaRegistryUrl") or None
             cluster.instance_type = "external"
         else:
             if not 1 <= broker_count <= MAX_LOCAL_BROKERS:
@@ -143,7 +144,7 @@ class ControlPlane:
         return cluster
 
     def ensure_registered(self, name: str, bootstrap: str, connect_url: str | None,
-                          admin_url: str | None = None) -> Cluster:
+                          admin_url: str | None = None, registry_url: str | None = None) -> Cluster:
         """A registered cluster of this name pointing at `bootstrap` (for `fjord up`)."""
         admin_urls = [admin_url] if admin_url else []
         for cluster in self.store.clusters.values():
@@ -151,12 +152,13 @@ class ControlPlane:
                 if cluster.kind == REGISTERED:
                     cluster.bootstrap, cluster.connect_url = bootstrap, connect_url
                     cluster.admin_urls = admin_urls
+                    cluster.schema_registry_url = registry_url
                     self.changed(cluster.arn)
                     self._spawn(self._probe(cluster))
                 return cluster
         return self.create_cluster(name, 1, "external", "external", [], None, {},
                                    register={"bootstrapServers": bootstrap, "connectUrl": connect_url,
-                                             "adminUrls": admin_urls})
+                                             "adminUrls": admin_urls, "schemaRegistryUrl": registry_url})
 
     def list_clusters(self, name_filter: str | None) -> list[Cluster]:
         items = sorted(self.store.clusters.values(), key=lambda c: c.created)

@@ -225,7 +225,14 @@ class MetadataStore:
             os.fsync(fd)
         self._dirty = False
         if self._lines > self._snapshot_lines:
-            self._rewrite_all()
+            try:
+                self._rewrite_all()
+            except OSError as exc:  # the change itself is durable: compaction can wait
+                log.warning("cannot compact the metadata journal (retried later): %s", exc)
+                self.close()
+                for directory in self.directories:
+                    self._fds[directory] = os.open(directory / FILE_NAME, os.O_WRONLY | os.O_APPEND)
+                self._lines = 0
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:

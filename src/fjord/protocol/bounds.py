@@ -15,7 +15,7 @@ import dataclasses
 import struct
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 from kio.serial._introspect import (
     EntityField,
@@ -64,7 +64,7 @@ def _room(length: int, pos: int, end: int, what: str) -> None:
         raise FrameError(f"{what} of {length} claims more than the {end - pos} bytes left")
 
 
-def _skip_sized(kind: str, flexible: bool) -> Step:
+def _skip_sized(kind: str, flexible: bool, nullable: bool) -> Step:
     def step(data: Buffer, pos: int, end: int) -> int:
         if flexible:
             raw, pos = _uvarint(data, pos)
@@ -75,8 +75,8 @@ def _skip_sized(kind: str, flexible: bool) -> Step:
         else:
             (length,) = _I32.unpack_from(data, pos)
             pos += 4
-        if length < -1:
-            raise FrameError(f"negative {kind} length {length}")
+        if length < -1 or (length == -1 and not nullable):
+            raise FrameError(f"non-nullable {kind} has length {length}")
         if length > 0:
             _room(length, pos, end, kind)
             pos += length
@@ -97,17 +97,17 @@ def _varint_step(data: Buffer, pos: int, end: int) -> int:
     return _uvarint(data, pos)[1]
 
 
-def _primitive(kind: str, flexible: bool) -> Step:
+def _primitive(kind: str, flexible: bool, nullable: bool) -> Step:
     if kind in _FIXED:
         return _fixed(_FIXED[kind])
     if kind in ("string", "bytes", "records"):
-        return _skip_sized(kind, flexible)
+        return _skip_sized(kind, flexible, nullable)
     if kind in ("uvarint", "varint", "uvarlong", "varlong"):
         return _varint_step
     raise FrameError(f"no length check for field type {kind}")  # caught by the tests
 
 
-def _array(element: Step, flexible: bool) -> Step:
+def _array(element: Step, flexible: bool, nullable: bool) -> Step:
     def step(data: Buffer, pos: int, end: int) -> int:
         if flexible:
             raw, pos = _uvarint(data, pos)
@@ -115,8 +115,9 @@ def _array(element: Step, flexible: bool) -> Step:
         else:
             (count,) = _I32.unpack_from(data, pos)
             pos += 4
-        if count < -1:
-            raise FrameError(f"negative array length {count}")
+        if count < -1 or (count == -1 and not nullable):
+            # Kafka refuses null for a non-nullable array; kio would hand handlers None
+            raise FrameError(f"non-nullable array has length {count}")
         _room(count, pos, end, "array")
         for _ in range(count):
             pos = element(data, pos, end)
@@ -145,6 +146,11 @@ def _tagged_fields(data: Buffer, pos: int, end: int) -> int:
     return pos
 
 
+def _nullable(field: dataclasses.Field[Any]) -> bool:
+    """Whether the field itself (not its elements) may be null: `X | None`."""
+    return type(None) in get_args(field.type)
+
+
 @cache
 def _entity_plan(cls: Any) -> Step:
     flexible = bool(getattr(cls, "__flexible__", False))
@@ -166,15 +172,17 @@ def _entity_plan(cls: Any) -> Step:
             run += _FIXED[kind]
             continue
         flush()
+        nullable = _nullable(field)
         if isinstance(shape, EntityTupleField):
-            steps.append(_array(_entity_plan(shape.type_), flexible))
+            steps.append(_array(_entity_plan(shape.type_), flexible, nullable))
         elif isinstance(shape, EntityField):
             inner = _entity_plan(shape.type_)
             steps.append(_nullable_entity(inner) if is_optional(field) else inner)
         else:
-            element = _primitive(kind, flexible)
-            steps.append(_array(element, flexible) if isinstance(shape, PrimitiveTupleField)
-                         else element)
+            if isinstance(shape, PrimitiveTupleField):
+                steps.append(_array(_primitive(kind, flexible, False), flexible, nullable))
+            else:
+                steps.append(_primitive(kind, flexible, nullable))
     flush()
     if flexible:
         steps.append(_tagged_fields)

@@ -11,6 +11,7 @@ import asyncio
 import bisect
 import functools
 import logging
+import random
 import struct
 import time
 from collections.abc import Callable
@@ -50,6 +51,7 @@ class LogConfig:
     retention_bytes: int = -1  # retention.bytes
     index_interval: int = 4096  # index.interval.bytes
     index_bytes: int = 10485760  # segment.index.bytes: a segment whose index is full rolls
+    segment_jitter_ms: int = 0  # segment.jitter.ms
     flush_messages: int = LONG_MAX  # flush.messages
     flush_ms: int = LONG_MAX  # flush.ms
     max_message_bytes: int = 1048588  # max.message.bytes
@@ -79,6 +81,7 @@ class LogConfig:
             retention_bytes=int(config["retention.bytes"]),
             index_interval=int(config["index.interval.bytes"]),
             index_bytes=int(config["segment.index.bytes"]),
+            segment_jitter_ms=int(config["segment.jitter.ms"]),
             flush_messages=int(config["flush.messages"]),
             flush_ms=int(config["flush.ms"]),
             max_message_bytes=int(config["max.message.bytes"]),
@@ -161,6 +164,7 @@ class PartitionLog:
         # after file.delete.delay.ms (Kafka's way: a reader that still has one open is safe).
         self.doomed_files: list[tuple[float, Path]] = []
         self._waiters: set[asyncio.Future[None]] = set()
+        self._jitter: tuple[int, int] | None = None  # (segment base, its roll jitter)
 
     # --- opening and recovery -----------------------------------------------------------
 
@@ -347,10 +351,21 @@ class PartitionLog:
             too_big = True  # Kafka rolls when the .index or .timeindex reaches segment.index.bytes
         too_old = (
             active.first_batch_time >= 0
-            and now_ms - active.first_batch_time >= self.config.roll_ms
+            and now_ms - active.first_batch_time >= self.config.roll_ms - self._roll_jitter()
         )
         if too_big or too_old:
             self.roll()
+
+    def _roll_jitter(self) -> int:
+        """segment.jitter.ms: a random amount, drawn once per segment and below segment.ms,
+        taken off its age limit so partitions created together do not all roll at once."""
+        jitter = self.config.segment_jitter_ms
+        if jitter <= 0:
+            return 0
+        if self._jitter is None or self._jitter[0] != self.active.base_offset:
+            self._jitter = (self.active.base_offset,
+                            random.randrange(min(jitter, self.config.roll_ms)))
+        return self._jitter[1]
 
     def roll(self) -> None:
         """Start a new active segment. The old one is fsynced off the event loop (a rolled

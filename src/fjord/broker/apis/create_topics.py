@@ -20,6 +20,7 @@ from kio.schema.errors import ErrorCode
 from fjord.broker.apis.describe_configs import topic_configs
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import mutation_throttle
 from fjord.broker.state import TopicError
 from fjord.security.acls import CLUSTER_NAME, Op, ResourceType
 
@@ -39,7 +40,7 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             result["error_message"] = failed[result["name"]]
             result.pop("topic_id", None)
             result["configs"] = None
-    return {"topics": results}
+    return {"topics": results, "throttle_time": ctx.session.mute_ms}
 
 
 def _create_each(ctx: RequestContext, request: Any, results: list[dict[str, Any]]) -> None:
@@ -65,6 +66,11 @@ def _create_each(ctx: RequestContext, request: Any, results: list[dict[str, Any]
                                      f"Unknown broker(s) {sorted(nodes - {broker.node_id})} in assignment")
                 partitions = len(topic.assignments)
                 replication = max(len(a.broker_ids) for a in topic.assignments)
+            if broker.quotas.active and not request.validate_only:
+                count = partitions if partitions != -1 else int(broker.config.get("num.partitions"))
+                if mutation_throttle(ctx, count) and ctx.api_version >= 6:
+                    raise TopicError(ErrorCode.throttling_quota_exceeded,
+                                     "The throttling quota has been exceeded.")
             configs = {c.name: c.value for c in topic.configs}
             info = broker.create_topic(topic.name, partitions, replication, configs,
                                        request.validate_only)

@@ -18,6 +18,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import mutation_throttle
 from fjord.broker.state import TopicError
 from fjord.security.acls import Op, ResourceType
 
@@ -47,9 +48,15 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
                          error_message="Authorization failed.")
             responses.append(entry)
             continue
+        if info is not None and broker.quotas.active and mutation_throttle(ctx, info.partitions) \
+                and ctx.api_version >= 5:
+            entry.update(error_code=ErrorCode.throttling_quota_exceeded,
+                         error_message="The throttling quota has been exceeded.")
+            responses.append(entry)
+            continue
         try:
             broker.delete_topic(name)
         except TopicError as exc:
             entry.update(error_code=exc.code, error_message=exc.message)
         responses.append(entry)
-    return {"responses": responses}
+    return {"responses": responses, "throttle_time": ctx.session.mute_ms}

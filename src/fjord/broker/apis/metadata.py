@@ -90,13 +90,19 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
                 topics.append(error_entry(name, ErrorCode.unknown_topic_or_partition))
             else:
                 topics.append(topic_entry(broker, found))
+    return answer(ctx, topics, NOT_REQUESTED)
+
+
+def answer(ctx: RequestContext, topics: list[dict[str, Any]], cluster_ops: int) -> dict[str, Any]:
+    """This broker at the address of the listener the request came through, and the topics."""
+    broker = ctx.broker
     return {
         "brokers": [{"node_id": broker.node_id, "host": ctx.endpoint[0], "port": ctx.endpoint[1],
                      "rack": None}],
         "cluster_id": broker.metadata.cluster_id,
         "controller_id": broker.node_id,
         "topics": topics,
-        "cluster_authorized_operations": NOT_REQUESTED,
+        "cluster_authorized_operations": cluster_ops,
     }
 
 
@@ -147,11 +153,4 @@ def authorized_metadata(ctx: RequestContext, request: Any) -> dict[str, Any]:
     cluster_ops = NOT_REQUESTED
     if getattr(request, "include_cluster_authorized_operations", False):
         cluster_ops = authorizer.operations(principal, host, ResourceType.CLUSTER, CLUSTER_NAME)
-    return {
-        "brokers": [{"node_id": broker.node_id, "host": ctx.endpoint[0], "port": ctx.endpoint[1],
-                     "rack": None}],
-        "cluster_id": broker.metadata.cluster_id,
-        "controller_id": broker.node_id,
-        "topics": topics,
-        "cluster_authorized_operations": cluster_ops,
-    }
+    return answer(ctx, topics, cluster_ops)
