@@ -1,5 +1,21 @@
 """Metadata (3): this broker, and the topics asked for (all when the list is null).
 
+Versions: v0-v12
+
+Version notes:
+* v1: rack, controller_id, is_internal
+* v2: cluster_id
+* v3: throttle_time_ms
+* v4: allow_auto_topic_creation
+* v5: offline_replicas (always empty)
+* v6: same as v5
+* v7: leader_epoch per partition
+* v8: include_cluster/topic_authorized_operations (INT32_MIN when not asked for)
+* v9: flexible versions
+* v10: topic_id in request and response (topics may be named by id)
+* v11: cluster authorized operations dropped (use DescribeCluster)
+* v12: same as v11 (a null topic name with an id is allowed)
+
 Topics are auto-created here when the client allows it and auto.create.topics.enable is
 on, as Kafka does; every partition is led by this node.
 """
