@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fjord.broker.context import RequestContext
+from fjord.broker.limits import PartitionBudget
 from fjord.broker.registry import api
 from fjord.broker.state import TopicError
 
@@ -12,9 +13,12 @@ from fjord.broker.state import TopicError
 @api(37, "CreatePartitions", 0, 3)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     results = []
+    budget = PartitionBudget()
     for topic in request.topics:
         entry: dict[str, Any] = {"name": topic.name, "error_code": 0, "error_message": None}
         try:
+            info = ctx.broker.metadata.topics.get(topic.name)
+            budget.take(topic.count - (info.partitions if info is not None else 0))
             ctx.broker.add_partitions(topic.name, topic.count, request.validate_only)
         except TopicError as exc:
             entry.update(error_code=exc.code, error_message=exc.message)
