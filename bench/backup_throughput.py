@@ -28,9 +28,9 @@ from tests.connect.support import WorkerProcess
 from tests.support.broker import BrokerProcess
 from tests.support.moto_server import MotoServer
 
-from fjord.backup.connect_client import ConnectClient
 from fjord.backup.restore import read_progress, restore_config
 from fjord.backup.rules import StoreSettings, parse_interval, rule_config
+from fjord.connect.rest_client import ConnectClient
 from fjord.objectstore.local import LocalStore
 from fjord.objectstore.s3 import S3Options, S3Store
 from fjord.objectstore.store import ObjectStore

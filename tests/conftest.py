@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.broker import BrokerProcess
+from fjord.protocol.codec import STRICT_ENV, set_strict
+from tests.support.broker import BrokerFactory, BrokerProcess
 from tests.support.moto_server import MotoServer
 
+# Every broker a test starts (and this process) refuses a response key that no version of the
+# message has, instead of dropping it silently as production does (fjord.protocol.codec).
+os.environ[STRICT_ENV] = "1"
+set_strict(True)
 
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
@@ -19,8 +25,9 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer
 
 
 @pytest.fixture
-def broker_factory(tmp_path: Path) -> Iterator[object]:
-    """Start brokers with overrides; all are stopped (and checked alive) at the end."""
+def broker_factory(tmp_path: Path) -> Iterator[BrokerFactory]:
+    """Start brokers with overrides; at the end each must stop cleanly (exit code 0) unless
+    the test killed it on purpose."""
     started: list[BrokerProcess] = []
 
     def make(overrides: dict[str, str] | None = None, name: str = "data") -> BrokerProcess:
@@ -30,9 +37,9 @@ def broker_factory(tmp_path: Path) -> Iterator[object]:
 
     yield make
     for proc in started:
-        proc.stop()
+        proc.stop_cleanly()
 
 
 @pytest.fixture
-def broker(broker_factory) -> BrokerProcess:  # type: ignore[no-untyped-def]
-    return broker_factory()  # type: ignore[no-any-return]
+def broker(broker_factory: BrokerFactory) -> BrokerProcess:
+    return broker_factory()

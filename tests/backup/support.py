@@ -15,6 +15,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from fjord.connectors.objectstore.formats import decode_object
 from fjord.connectors.objectstore.naming import parse_object_key
 from fjord.objectstore.store import ObjectStore
+from tests.support import messages
 
 Row = tuple[bytes | None, bytes | None, list[tuple[str, bytes | None]], int]
 
@@ -44,7 +45,7 @@ def produce_mixed(bootstrap: str, topic: str, count: int, partitions: int = 3, s
         timestamp = base + i * 3 - (i % 5) * 7
         while True:
             try:
-                producer.produce(topic, key=key, value=value, headers=headers or None,
+                producer.produce(topic, key=key, value=value, headers=list(headers) or None,
                                  partition=i % partitions, timestamp=timestamp)
                 break
             except BufferError:
@@ -71,10 +72,10 @@ def read_topic(bootstrap: str, topic: str, timeout: float = 60.0) -> dict[int, l
             assert time.monotonic() < deadline, f"reading {topic} timed out at {positions} of {ends}"
             for message in consumer.consume(5000, 1.0):
                 assert message.error() is None, message.error()
-                headers = [(k, v) for k, v in (message.headers() or [])]
-                rows[message.partition()].append((message.key(), message.value(), headers,
+                headers = messages.headers(message)
+                rows[messages.partition(message)].append((message.key(), message.value(), headers,
                                                   message.timestamp()[1]))
-                positions[message.partition()] = message.offset()
+                positions[messages.partition(message)] = messages.offset(message)
         return rows
     finally:
         consumer.close()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import threading
 import time
+import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from fjord.connectors.objectstore.runlog import read_runs
 from fjord.objectstore.local import LocalStore
 from fjord.objectstore.s3 import S3Options, S3Store
+from fjord.objectstore.store import ObjectStore
 from tests.backup.support import (
     assert_contiguous,
     backed_up,
@@ -53,7 +56,11 @@ def s3_store(moto: MotoServer, bucket: str) -> S3Store:
     return S3Store(bucket, S3Options.from_mapping(moto.store_options()))
 
 
-def counts(rows: dict[int, list[object]]) -> dict[int, int]:
+def _backed_up_at_least(store: ObjectStore, prefix: str, topic: str, count: int) -> bool:
+    return sum(map(len, backed_up(store, prefix, topic).values())) >= count
+
+
+def counts(rows: Mapping[int, Sequence[object]]) -> dict[int, int]:
     return {p: len(r) for p, r in rows.items()}
 
 
@@ -76,7 +83,7 @@ def test_50k_records_back_up_to_s3_and_a_folder_and_restore_exactly(
     stores = {"orders-s3": (s3_store(moto_server, "acceptance"), "fjord/"),
               "orders-local": (LocalStore(tmp_path / "backups"), "")}
     for rule, (store, prefix) in stores.items():
-        wait_until(lambda s=store, p=prefix: sum(map(len, backed_up(s, p, "orders").values())) >= 50_000,
+        wait_until(partial(_backed_up_at_least, store, prefix, "orders", 50_000),
                    timeout=120, interval=1.0, message=f"{rule} to hold every record")
         stored = backed_up(store, prefix, "orders")
         assert_contiguous(stored, counts(original))
@@ -197,6 +204,13 @@ def test_interval_runs_history_and_rule_lifecycle(
     described = fjord("backup", "describe", "ticks", "--connect", worker.url)
     assert described.returncode == 0, described.stderr
     assert described.stdout.count(" ok ") >= 2, described.stdout
+    # The worker's /metrics counts the same runs (docs/observability.md).
+    with urllib.request.urlopen(worker.url + "/metrics", timeout=30) as response:
+        metrics = response.read().decode()
+    records = [float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+               if line.startswith('fjord_backup_records_total{rule="ticks",')]
+    assert sum(records) >= 600, metrics[-3000:]
+    assert 'fjord_backup_runs_total{rule="ticks",task="0",status="ok"}' in metrics
     listed = fjord("backup", "list", "--connect", worker.url)
     assert "ticks" in listed.stdout and url in listed.stdout and "10s" in listed.stdout
 
@@ -297,12 +311,12 @@ def test_start_at_an_offset_or_a_time(kafka: BrokerProcess, worker: WorkerProces
                                 ("from-time", expected_times, "parquet")):
         store = LocalStore(tmp_path / name)
         total = sum(map(len, expected.values()))
-        wait_until(lambda s=store, t=total: sum(map(len, backed_up(s, "", "starts").values())) >= t,
+        wait_until(partial(_backed_up_at_least, store, "", "starts", total),
                    timeout=30, message=f"{name} to back up")
         stored = backed_up(store, "", "starts")
         assert {p: [r.offset for r in rows] for p, rows in stored.items()} == expected
         assert all(o.key.endswith(f".{fmt}") for o in store.list("starts/"))
-        for partition, rows in stored.items():  # the envelope is exact in either format
-            assert [(r.key, r.value, r.headers, r.timestamp) for r in rows] == [
-                original[partition][r.offset] for r in rows]
+        for partition, records in stored.items():  # the envelope is exact in either format
+            assert [(r.key, r.value, r.headers, r.timestamp) for r in records] == [
+                original[partition][r.offset] for r in records]
         assert fjord("backup", "delete", name, "--connect", worker.url).returncode == 0

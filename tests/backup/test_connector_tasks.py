@@ -80,7 +80,7 @@ def root(tmp_path: Path) -> Path:
 
 def sink(root: Path, **config: str) -> Iterator[tuple[ObjectStoreSinkTask, SinkContext]]:
     task, context = ObjectStoreSinkTask(), SinkContext()
-    task.initialize(context)  # type: ignore[arg-type]
+    task.initialize(context)  # type: ignore[arg-type]  # a fake with only what the sink calls
     task.start({"name": "rule", "store.url": f"file://{root}/",
                 "rotate.schedule.interval.ms": "3600000", **config})
     yield task, context
@@ -243,6 +243,7 @@ def restore_all(root: Path, stored: dict[tuple[str, int], dict[str, Any]] | None
     connector.start(props)
     [task_props] = connector.task_configs(1)
     task = ObjectStoreSourceTask()
+    # a fake context with only what the source task calls, not the whole SourceTaskContext
     task.initialize(SourceContext(OffsetReader(stored or {})))  # type: ignore[arg-type]
     task.start(task_props)
     out = []
@@ -263,5 +264,5 @@ def test_restore_resumes_after_its_stored_offset_and_filters_by_time(root: Path,
         ("t2", 1, bytes([o]), 100 * o) for o in range(10)]
     assert [h.value for h in everything[0].headers] == [None]
     assert [r.source_offset["offset"] for r in restore_all(root, {("t", 1): {"offset": 6}})] == [7, 8, 9]
-    assert [r.timestamp for r in restore_all(root, **{"restore.from.time.ms": "200",
-                                                      "restore.to.time.ms": "500"})] == [200, 300, 400]
+    window = {"restore.from.time.ms": "200", "restore.to.time.ms": "500"}
+    assert [r.timestamp for r in restore_all(root, None, **window)] == [200, 300, 400]

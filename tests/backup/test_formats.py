@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from typing import Any, cast
 
 import fastavro
 import pyarrow as pa
@@ -72,7 +73,7 @@ def test_avro_is_a_standard_container(compression: str) -> None:
     data = ObjectFormat("avro", compression).encode([BackupRecord("t", 0, 5, None, value=b"x")])
     reader = fastavro.reader(io.BytesIO(data))
     assert reader.codec == {"none": "null", "gzip": "deflate", "zstd": "zstandard"}[compression]
-    assert [r["offset"] for r in reader] == [5]  # type: ignore[index]
+    assert [cast(dict[str, Any], r)["offset"] for r in reader] == [5]
 
 
 @pytest.mark.parametrize("compression", COMPRESSIONS)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.support.broker import BrokerProcess
+
 
 def fjord(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "fjord.cli.main", *args], capture_output=True,
                           text=True, timeout=60)
 
 
-def test_topic_lifecycle(broker) -> None:  # type: ignore[no-untyped-def]
+def test_topic_lifecycle(broker: BrokerProcess) -> None:
     b = ["--bootstrap-server", broker.bootstrap]
     made = fjord("topics", "create", "orders", "--partitions", "3", "--config", "retention.ms=60000", *b)
     assert made.returncode == 0, made.stderr

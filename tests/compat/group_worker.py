@@ -68,12 +68,14 @@ def run_confluent(bootstrap: str, group: str, topic: str, assignor: str, control
         last = report(last, sorted(tp.partition for tp in consumer.assignment()))
         if msg is None or msg.error():
             continue
-        emit(e="consumed", p=msg.partition(), o=msg.offset())
+        offset = msg.offset()
+        assert offset is not None  # a consumed record always has one
+        emit(e="consumed", p=msg.partition(), o=offset)
         try:
             consumer.commit(message=msg, asynchronous=False)
-            emit(e="committed", p=msg.partition(), o=msg.offset() + 1)
+            emit(e="committed", p=msg.partition(), o=offset + 1)
         except KafkaException as exc:
-            emit(e="commit_failed", p=msg.partition(), o=msg.offset() + 1, error=str(exc))
+            emit(e="commit_failed", p=msg.partition(), o=offset + 1, error=str(exc))
     consumer.close()
 
 

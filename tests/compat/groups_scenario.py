@@ -32,6 +32,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.support.broker import BrokerProcess
+from tests.support.wait import wait_until
 
 HERE = Path(__file__).parent
 PARTITIONS = 6
@@ -41,6 +42,7 @@ BATCH = 60  # records per production round, spread evenly over the partitions
 class Worker:
     def __init__(self, name: str, command: list[str]) -> None:
         self.name = name
+        self.command = command
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -110,19 +112,20 @@ def worker_command(client: str, bootstrap: str, group: str, topic: str, assignor
 
 def wait_for(workers: list[Worker], condition: Callable[[], bool], what: str, timeout: float = 60,
              broker: BrokerProcess | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def check() -> bool:
         for worker in workers:
             worker.drain()
-        if condition():
-            return
-        time.sleep(0.05)
-    for worker in workers:  # Python workers dump their threads' stacks to stderr
-        if worker.proc.poll() is None and worker.proc.args[0] == sys.executable:
-            worker.proc.send_signal(signal.SIGUSR1)
-    time.sleep(1)
-    tail = f"\nbroker log:\n{broker.log_tail(40)}" if broker is not None else ""
-    raise AssertionError(f"timed out waiting for {what}: " + "; ".join(w.describe() for w in workers) + tail)
+        return condition()
+
+    def explain() -> str:
+        for worker in workers:  # Python workers dump their threads' stacks to stderr
+            if worker.proc.poll() is None and worker.command[0] == sys.executable:
+                worker.proc.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        tail = f"\nbroker log:\n{broker.log_tail(40)}" if broker is not None else ""
+        return "; ".join(w.describe() for w in workers) + tail
+
+    wait_until(check, timeout, interval=0.05, message=what, describe=explain)
 
 
 def produce(bootstrap: str, topic: str, first: int, count: int) -> None:
@@ -212,7 +215,7 @@ def run_scenario(broker: BrokerProcess, client: str, assignor: str = "",
                  broker=broker)
         time.sleep(0.5)
         resumed.drain()
-        first = {}
+        first: dict[int, int] = {}
         for partition, offset in resumed.consumed:
             first.setdefault(partition, offset)
         assert first == committed, f"resumed at {first}, committed {committed}"

@@ -9,8 +9,10 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import ElectionNotNeededError, NoError
 from kafka.structs import TopicPartitionReplica
 
+from tests.support.broker import BrokerFactory, BrokerProcess
 
-def test_elections_and_reassignments_are_single_node_no_ops(broker) -> None:  # type: ignore[no-untyped-def]
+
+def test_elections_and_reassignments_are_single_node_no_ops(broker: BrokerProcess) -> None:
     admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)
     admin.create_topics([NewTopic("single", 2, 1)])
     result = admin.elect_leaders(0, {"single": [0, 1]})
@@ -25,7 +27,8 @@ def test_elections_and_reassignments_are_single_node_no_ops(broker) -> None:  # 
     admin.close()
 
 
-def test_partition_moves_between_log_dirs_with_its_data(broker_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_partition_moves_between_log_dirs_with_its_data(broker_factory: BrokerFactory,
+                                                        tmp_path: Path) -> None:
     first, second = tmp_path / "dir-a", tmp_path / "dir-b"
     broker = broker_factory({"log.dirs": f"{first},{second}"})
     admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap)

@@ -9,7 +9,6 @@ each request are exactly what a client would send, and only the bad part is bad.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from kio.schema.errors import ErrorCode
 from fjord.protocol.codec import decode_response, response_class
 from fjord.protocol.records import control_batch
 from tests.support.batches import make_batch
-from tests.support.broker import BrokerProcess
+from tests.support.broker import BrokerFactory, BrokerProcess
 from tests.support.raw_client import API_VERSIONS, RawClient
 
 PRODUCE, METADATA, CREATE_TOPICS = 0, 3, 19
@@ -27,7 +26,7 @@ MAX_REQUEST = 1 << 20
 
 
 @pytest.fixture
-def strict_broker(broker_factory: Callable[..., BrokerProcess]) -> BrokerProcess:
+def strict_broker(broker_factory: BrokerFactory) -> BrokerProcess:
     return broker_factory({"auto.create.topics.enable": "false",
                            "socket.request.max.bytes": str(MAX_REQUEST)})
 

@@ -26,6 +26,7 @@ from tests.compat.support import (
     check_stored_codec,
     topic_name,
 )
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 
@@ -62,9 +63,8 @@ def consume_all(bootstrap: str, topic: str, data: DataSet) -> list[Record]:
             idle = 0 if batch else idle + 1
             for msg in batch:
                 assert msg.error() is None, msg.error()
-                headers = tuple((k, v) for k, v in (msg.headers() or []))
-                read.append(Record(msg.partition(), msg.offset(), msg.key(), msg.value(), headers,
-                                   msg.timestamp()[1]))
+                read.append(Record(messages.partition(msg), messages.offset(msg), msg.key(),
+                                   msg.value(), tuple(messages.headers(msg)), msg.timestamp()[1]))
     finally:
         consumer.close()
     return read

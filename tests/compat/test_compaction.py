@@ -13,10 +13,12 @@ from confluent_kafka.admin import (
     NewTopic,
 )
 
+from tests.support import messages
+from tests.support.broker import BrokerFactory, BrokerProcess
 from tests.support.wait import wait_until
 
 
-def _read_all(bootstrap: str, topic: str) -> list[tuple[int, bytes, bytes | None]]:
+def _read_all(bootstrap: str, topic: str) -> list[tuple[int, bytes | None, bytes | None]]:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "compaction-check",
                          "enable.auto.commit": False, "enable.partition.eof": True})
     consumer.assign([TopicPartition(topic, 0, 0)])
@@ -25,14 +27,14 @@ def _read_all(bootstrap: str, topic: str) -> list[tuple[int, bytes, bytes | None
         msg = consumer.poll(5)
         assert msg is not None, "consumer stalled"
         if msg.error():
-            assert msg.error().code() == KafkaError._PARTITION_EOF
+            assert messages.error_code(msg) == KafkaError._PARTITION_EOF
             break
-        out.append((msg.offset(), msg.key(), msg.value()))
+        out.append((messages.offset(msg), msg.key(), msg.value()))
     consumer.close()
     return out
 
 
-def test_compacted_topic_keeps_latest_value_per_key(broker_factory) -> None:  # type: ignore[no-untyped-def]
+def test_compacted_topic_keeps_latest_value_per_key(broker_factory: BrokerFactory) -> None:
     broker = broker_factory({"log.cleaner.backoff.ms": "200"})
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic("table", 1, 1, config={
@@ -47,11 +49,11 @@ def test_compacted_topic_keeps_latest_value_per_key(broker_factory) -> None:  # 
         if i % 100 == 0:
             producer.flush(10)
     producer.flush(10)
-    errors: list[KafkaError] = []
+    errors: list[KafkaError | None] = []
     producer.produce("table", key=None, value=b"no key",
                      on_delivery=lambda err, _m: errors.append(err))
     producer.flush(10)
-    assert errors and errors[0].code() == KafkaError.INVALID_RECORD
+    assert errors and errors[0] is not None and errors[0].code() == KafkaError.INVALID_RECORD
 
     deadline = time.monotonic() + 30
     records = _read_all(broker.bootstrap, "table")
@@ -65,11 +67,11 @@ def test_compacted_topic_keeps_latest_value_per_key(broker_factory) -> None:  # 
     assert offsets[-1] == 1499
 
 
-def _compactions(broker, partition_dir: str) -> int:  # type: ignore[no-untyped-def]
+def _compactions(broker: BrokerProcess, partition_dir: str) -> int:
     return broker.log_path.read_text(errors="replace").count(f"compacted {partition_dir}:")
 
 
-def test_open_transaction_does_not_displace_committed_value(broker_factory) -> None:  # type: ignore[no-untyped-def]
+def test_open_transaction_does_not_displace_committed_value(broker_factory: BrokerFactory) -> None:
     """Issue 8: k=committed at offset 0, filler, an open transaction writes k, the cleaner
     runs, the transaction aborts: a read_committed consumer still sees k=committed.
 
@@ -108,12 +110,12 @@ def test_open_transaction_does_not_displace_committed_value(broker_factory) -> N
                          "enable.auto.commit": False, "isolation.level": "read_committed",
                          "enable.partition.eof": True})
     consumer.assign([TopicPartition("ledger", 0, 0)])
-    values: dict[bytes, bytes] = {}
+    values: dict[bytes | None, bytes | None] = {}
     while True:
         msg = consumer.poll(10)
         assert msg is not None, "consumer stalled"
         if msg.error():
-            assert msg.error().code() == KafkaError._PARTITION_EOF
+            assert messages.error_code(msg) == KafkaError._PARTITION_EOF
             break
         values[msg.key()] = msg.value()
     consumer.close()

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 from tests.support.tmpfs import small_tmpfs
 
@@ -28,9 +29,9 @@ def test_full_disk_answers_storage_error_and_loses_nothing(small_disk: Path) -> 
         acked: list[bytes] = []
         errors: list[KafkaError] = []
 
-        def report(err: KafkaError | None, msg: object) -> None:
+        def report(err: KafkaError | None, msg: Message) -> None:
             if err is None:
-                acked.append(msg.value())  # type: ignore[attr-defined]
+                acked.append(messages.value(msg))
             else:
                 errors.append(err)
 
@@ -54,7 +55,7 @@ def test_full_disk_answers_storage_error_and_loses_nothing(small_disk: Path) -> 
             while len(values) < len(acked):
                 batch = consumer.consume(1000, 5)
                 assert batch, f"stalled at {len(values)} of {len(acked)}"
-                values += [m.value() for m in batch if m.error() is None]
+                values += [messages.value(m) for m in batch if m.error() is None]
             consumer.close()
             return values
 

@@ -10,10 +10,12 @@ import time
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from tests.support.broker import BrokerProcess
+
 TOPIC, GROUP = "lagging", "lag-group"
 
 
-def fjord_groups(broker, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+def fjord_groups(broker: BrokerProcess, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "fjord.cli.main", "groups", *args, "--bootstrap-server", broker.bootstrap],
         capture_output=True, text=True, timeout=60)
@@ -27,7 +29,7 @@ def rows(output: str) -> list[list[str]]:
     return [line for line in lines if line and line[0] == GROUP]
 
 
-def _setup(broker) -> None:  # type: ignore[no-untyped-def]
+def _setup(broker: BrokerProcess) -> None:
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic(TOPIC, 2, 1)])[TOPIC].result(15)
     producer = Producer({"bootstrap.servers": broker.bootstrap})
@@ -36,7 +38,7 @@ def _setup(broker) -> None:  # type: ignore[no-untyped-def]
     assert producer.flush(10) == 0
 
 
-def _consume_and_commit(broker, count: int, close: bool = True) -> Consumer:  # type: ignore[no-untyped-def]
+def _consume_and_commit(broker: BrokerProcess, count: int, close: bool = True) -> Consumer:
     """Join the group and commit: partition 0 at `count`, partition 1 at 5 (of 25 each)."""
     consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": GROUP,
                          "auto.offset.reset": "earliest", "enable.auto.commit": False,
@@ -52,7 +54,7 @@ def _consume_and_commit(broker, count: int, close: bool = True) -> Consumer:  # 
     return consumer
 
 
-def test_describe_shows_lag_and_members(broker) -> None:  # type: ignore[no-untyped-def]
+def test_describe_shows_lag_and_members(broker: BrokerProcess) -> None:
     _setup(broker)
     consumer = _consume_and_commit(broker, 20, close=False)
     try:
@@ -80,7 +82,7 @@ def test_describe_shows_lag_and_members(broker) -> None:  # type: ignore[no-unty
     assert [r[3:6] for r in rows(out)] == [["20", "25", "5"], ["5", "25", "20"]], out
 
 
-def test_reset_offsets_and_delete(broker) -> None:  # type: ignore[no-untyped-def]
+def test_reset_offsets_and_delete(broker: BrokerProcess) -> None:
     _setup(broker)
     _consume_and_commit(broker, 20)
 

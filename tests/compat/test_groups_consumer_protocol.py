@@ -12,14 +12,15 @@ from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.compat.groups_scenario import run_scenario
+from tests.support.broker import BrokerProcess
 
 
-def test_group_lifecycle_consumer_protocol(broker) -> None:  # type: ignore[no-untyped-def]
+def test_group_lifecycle_consumer_protocol(broker: BrokerProcess) -> None:
     timings = run_scenario(broker, "confluent", "consumer", kill=False)
     assert timings["three_joined_s"] < 30
 
 
-def test_consumer_protocol_group_is_listed_and_described(broker) -> None:  # type: ignore[no-untyped-def]
+def test_consumer_protocol_group_is_listed_and_described(broker: BrokerProcess) -> None:
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic("k848", 4, 1)])["k848"].result(15)
     members = [Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "k848-group",

@@ -8,6 +8,8 @@ import time
 from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from tests.support.broker import BrokerFactory, BrokerProcess
+
 SESSION_MS = 10000
 
 
@@ -35,7 +37,7 @@ def _topic(bootstrap: str, name: str, partitions: int = 3) -> None:
     admin.create_topics([NewTopic(name, partitions, 1)])[name].result(15)
 
 
-def test_first_join_without_delay_is_fast(broker) -> None:  # type: ignore[no-untyped-def]
+def test_first_join_without_delay_is_fast(broker: BrokerProcess) -> None:
     _topic(broker.bootstrap, "delay0")
     elapsed, members = _time_to_assignment(broker.bootstrap, "g-delay0", "delay0")
     for consumer in members:
@@ -43,7 +45,7 @@ def test_first_join_without_delay_is_fast(broker) -> None:  # type: ignore[no-un
     assert elapsed < 1.0, f"first join took {elapsed:.2f}s with group.initial.rebalance.delay.ms=0"
 
 
-def test_first_join_waits_the_initial_delay(broker_factory) -> None:  # type: ignore[no-untyped-def]
+def test_first_join_waits_the_initial_delay(broker_factory: BrokerFactory) -> None:
     broker = broker_factory({"group.initial.rebalance.delay.ms": "3000"})
     _topic(broker.bootstrap, "delay3000")
     elapsed, members = _time_to_assignment(broker.bootstrap, "g-one", "delay3000")

@@ -7,7 +7,7 @@ different record was invalid."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from fjord.protocol.records import Record, encode_batch
 from tests.compat.support import stored_codecs
 from tests.coordinator.wire import Wire
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 
@@ -33,7 +34,8 @@ def _topic(broker: BrokerProcess, name: str, **config: str) -> None:
     admin.create_topics([NewTopic(name, 1, 1, config=config)])[name].result(15)
 
 
-def _produce(broker: BrokerProcess, topic: str, records: list[tuple[bytes | None, bytes, int | None]],
+def _produce(broker: BrokerProcess, topic: str,
+             records: Sequence[tuple[bytes | None, bytes, int | None]],
              **settings: object) -> list[KafkaError | None]:
     """Send the records as one batch (a long linger) and return each one's delivery error."""
     errors: list[KafkaError | None] = [None] * len(records)
@@ -41,8 +43,10 @@ def _produce(broker: BrokerProcess, topic: str, records: list[tuple[bytes | None
     for number, (key, value, timestamp) in enumerate(records):
         def report(err: KafkaError | None, _msg: Message, number: int = number) -> None:
             errors[number] = err
-        extra = {"timestamp": timestamp} if timestamp is not None else {}
-        producer.produce(topic, value=value, key=key, on_delivery=report, **extra)
+        if timestamp is not None:
+            producer.produce(topic, value=value, key=key, on_delivery=report, timestamp=timestamp)
+        else:
+            producer.produce(topic, value=value, key=key, on_delivery=report)
     assert producer.flush(30) == 0
     return errors
 
@@ -58,9 +62,9 @@ def _read(broker: BrokerProcess, topic: str, isolation: str = "read_uncommitted"
             msg = consumer.poll(10)
             assert msg is not None, "consumer stalled"
             if msg.error():
-                assert msg.error().code() == KafkaError._PARTITION_EOF, msg.error()
+                assert messages.error_code(msg) == KafkaError._PARTITION_EOF, msg.error()
                 return values
-            values.append(msg.value())
+            values.append(messages.value(msg))
     finally:
         consumer.close()
 

@@ -4,13 +4,14 @@ after SIGKILL, and the log continues at the offsets it had."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, Producer, TopicCollection, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
-from tests.support.broker import BrokerProcess
+from tests.support import messages
+from tests.support.broker import BrokerFactory
 
 TOPICS = {"orders": 3, "audit": 1}
 CONFIGS = {"orders": {"retention.ms": "86400000", "cleanup.policy": "delete"},
@@ -27,7 +28,7 @@ def produce(bootstrap: str, topic: str, partitions: int, round_: int) -> None:
     assert producer.flush(30) == 0
 
 
-def snapshot(bootstrap: str) -> dict[str, object]:
+def snapshot(bootstrap: str) -> dict[str, Any]:
     """Everything a restart must preserve, as clients see it."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
     topics = sorted(t for t in admin.list_topics(timeout=10).topics if not t.startswith("_"))
@@ -53,8 +54,8 @@ def snapshot(bootstrap: str) -> dict[str, object]:
                 assert time.monotonic() < deadline, f"{topic}: read {len(records)} records"
                 for msg in consumer.consume(1000, 0.2):
                     assert msg.error() is None, msg.error()
-                    records.append((msg.partition(), msg.offset(), msg.key(), msg.value(),
-                                    msg.headers()))
+                    records.append((messages.partition(msg), messages.offset(msg), msg.key(),
+                                    msg.value(), msg.headers()))
             data[topic] = sorted(records, key=lambda r: (r[0], r[1]))
             consumer.unassign()
     finally:
@@ -63,7 +64,7 @@ def snapshot(bootstrap: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])
-def test_restart_keeps_topics_configs_and_data(broker_factory: Callable[..., BrokerProcess],
+def test_restart_keeps_topics_configs_and_data(broker_factory: BrokerFactory,
                                                how: str) -> None:
     broker = broker_factory()
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
@@ -94,7 +95,7 @@ def test_restart_keeps_topics_configs_and_data(broker_factory: Callable[..., Bro
     # Writing continues at the offsets the log had.
     produce(broker.bootstrap, "orders", TOPICS["orders"], 2)
     after = snapshot(broker.bootstrap)
-    orders = after["data"]["orders"]  # type: ignore[index]
+    orders = after["data"]["orders"]
     assert len(orders) == 2 * PER_PARTITION * TOPICS["orders"]
     for partition in range(TOPICS["orders"]):
         offsets = [r[1] for r in orders if r[0] == partition]

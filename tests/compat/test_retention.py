@@ -9,7 +9,6 @@ log.retention.check.interval.ms makes the broker's retention pass run within the
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,16 @@ from kafka import KafkaConsumer
 from kafka import TopicPartition as KTopicPartition
 from kafka.errors import OffsetOutOfRangeError
 
-from tests.support.broker import BrokerProcess
+from tests.support import messages
+from tests.support.broker import BrokerFactory, BrokerProcess
+from tests.support.wait import wait_until
 
 SEGMENT_BYTES = 1024
 VALUE = b"v" * 100
 
 
 @pytest.fixture
-def retention_broker(broker_factory: Callable[..., BrokerProcess]) -> BrokerProcess:
+def retention_broker(broker_factory: BrokerFactory) -> BrokerProcess:
     return broker_factory({"log.retention.check.interval.ms": "100"})
 
 
@@ -57,13 +58,6 @@ def watermarks(broker: BrokerProcess, topic: str) -> tuple[int, int]:
         consumer.close()
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def first_record_offset(broker: BrokerProcess, topic: str, reset: str) -> int:
     """Assign at offset 0 (below the log start) and return where the consumer lands."""
     consumer = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": "retention-unused",
@@ -78,7 +72,7 @@ def first_record_offset(broker: BrokerProcess, topic: str, reset: str) -> int:
                     produce(broker, topic, 1)
                 continue
             assert msg.error() is None, msg.error()
-            return int(msg.offset())
+            return messages.offset(msg)
         raise AssertionError("no record consumed")
     finally:
         consumer.close()
@@ -98,7 +92,7 @@ def test_retention_bytes_deletes_old_segments(retention_broker: BrokerProcess) -
         except FileNotFoundError:  # retention deleted a file between listing and stat
             return False
 
-    wait_for(trimmed, "retention.bytes to trim the log")
+    wait_until(trimmed, 15, message="retention.bytes to trim the log")
     files = segment_files(broker, topic)
     first_base = int(files[0].stem)
     assert first_base > 0
@@ -138,8 +132,8 @@ def test_retention_ms_deletes_expired_segments(retention_broker: BrokerProcess) 
     # Segments holding only expired records go (retention runs every 100 ms, so some
     # already went while the test was producing); the one where old and new records meet
     # stays, its newest record being recent, so every new record is still readable.
-    wait_for(lambda: watermarks(broker, topic)[0] > 40 - per_segment,
-             "retention.ms to delete the expired segments")
+    wait_until(lambda: watermarks(broker, topic)[0] > 40 - per_segment, 15,
+               message="retention.ms to delete the expired segments")
     low, high = watermarks(broker, topic)
     assert high == 80
     assert 40 - per_segment < low <= 40
@@ -157,7 +151,7 @@ def test_retention_ms_expires_the_whole_log(retention_broker: BrokerProcess) -> 
     create(broker, topic, **{"retention.ms": "60000"})
     produce(broker, topic, 20, timestamp=int(time.time() * 1000) - 600_000)
 
-    wait_for(lambda: watermarks(broker, topic) == (20, 20), "every segment to expire")
+    wait_until(lambda: watermarks(broker, topic) == (20, 20), 15, message="every segment to expire")
     assert [int(p.stem) for p in segment_files(broker, topic)] == [20]
     produce(broker, topic, 1)
     assert watermarks(broker, topic) == (20, 21)

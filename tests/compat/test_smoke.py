@@ -5,8 +5,10 @@ from __future__ import annotations
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from tests.support.broker import BrokerProcess
 
-def test_produce_consume_roundtrip(broker) -> None:  # type: ignore[no-untyped-def]
+
+def test_produce_consume_roundtrip(broker: BrokerProcess) -> None:
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic("smoke", 2, 1)])["smoke"].result(10)
     producer = Producer({"bootstrap.servers": broker.bootstrap})

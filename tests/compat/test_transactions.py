@@ -7,6 +7,9 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from tests.support import messages
+from tests.support.broker import BrokerProcess
+
 
 def _values(bootstrap: str, topic: str, isolation: str, partitions: int = 2) -> list[bytes]:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"check-{isolation}",
@@ -19,10 +22,10 @@ def _values(bootstrap: str, topic: str, isolation: str, partitions: int = 2) -> 
         msg = consumer.poll(10)
         assert msg is not None, "consumer stalled"
         if msg.error():
-            assert msg.error().code() == KafkaError._PARTITION_EOF
-            at_end.add(msg.partition())
+            assert messages.error_code(msg) == KafkaError._PARTITION_EOF
+            at_end.add(messages.partition(msg))
             continue
-        seen.append(msg.value())
+        seen.append(messages.value(msg))
     consumer.close()
     return sorted(seen)
 
@@ -34,7 +37,7 @@ def _producer(bootstrap: str, txn_id: str) -> Producer:
     return producer
 
 
-def test_committed_and_aborted_transactions(broker) -> None:  # type: ignore[no-untyped-def]
+def test_committed_and_aborted_transactions(broker: BrokerProcess) -> None:
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic("txn", 2, 1)])["txn"].result(10)
     producer = _producer(broker.bootstrap, "tx-1")
@@ -70,7 +73,7 @@ def test_committed_and_aborted_transactions(broker) -> None:  # type: ignore[no-
     assert high == 13
 
 
-def test_offsets_commit_with_the_transaction_and_zombies_are_fenced(broker) -> None:  # type: ignore[no-untyped-def]
+def test_offsets_commit_with_the_transaction_and_zombies_are_fenced(broker: BrokerProcess) -> None:
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic("src", 1, 1), NewTopic("dst", 1, 1)])["dst"].result(10)
     plain = Producer({"bootstrap.servers": broker.bootstrap})
@@ -120,7 +123,7 @@ def test_offsets_commit_with_the_transaction_and_zombies_are_fenced(broker) -> N
     assert len(values) == 6
 
 
-def test_open_transaction_survives_restart_and_times_out(broker) -> None:  # type: ignore[no-untyped-def]
+def test_open_transaction_survives_restart_and_times_out(broker: BrokerProcess) -> None:
     import time
 
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
@@ -149,7 +152,7 @@ def test_open_transaction_survives_restart_and_times_out(broker) -> None:  # typ
     assert _values(broker.bootstrap, "crash", "read_uncommitted", partitions=1) == [b"left open"]
 
 
-def test_transaction_tooling_lists_describes_and_aborts_a_hanging_transaction(broker) -> None:  # type: ignore[no-untyped-def]
+def test_transaction_tooling_lists_describes_and_aborts_a_hanging_transaction(broker: BrokerProcess) -> None:
     from kafka import TopicPartition as KafkaTopicPartition
     from kafka.admin import AbortTransactionSpec, KafkaAdminClient
 

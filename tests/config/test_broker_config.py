@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,7 +36,7 @@ def test_bad_value_is_refused() -> None:
         BrokerConfig({"num.partitions": "0"})
 
 
-def test_cli_prints_one_line_and_exits_2(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "fjord.cli.main", "broker", "--override", "log.segment.bytes=abc",
          "--override", f"log.dirs={tmp_path}"],

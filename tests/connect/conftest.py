@@ -15,7 +15,7 @@ def connect_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerP
     base = tmp_path_factory.mktemp("connect-broker")
     broker = BrokerProcess(base / "data").start()
     yield broker
-    broker.stop()
+    broker.stop_cleanly()
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 import uuid
 import zlib
+from functools import partial
 from pathlib import Path
 
 from tests.connect.support import WorkerProcess, read_lines, wait_until
@@ -25,6 +26,10 @@ CLUSTER_PROPS = {
     "offset.storage.partitions": "5",
     "status.storage.partitions": "2",
 }
+
+
+def _healthy(worker: WorkerProcess) -> bool:
+    return worker.call("GET", "/health")[0] == 200
 
 
 def task_workers(worker: WorkerProcess, name: str) -> list[tuple[str, str]]:
@@ -46,7 +51,7 @@ def test_two_workers_share_work_and_survive_sigkill(connect_broker: BrokerProces
     everyone = dict(workers)
     try:
         for worker in workers.values():
-            wait_until(lambda w=worker: w.call("GET", "/health")[0] == 200, message="healthy")
+            wait_until(partial(_healthy, worker), message="healthy")
         source_file, sink_file = tmp_path / "input.txt", tmp_path / "output.txt"
         lines = [f"record-{i:05d}" for i in range(300)]
         source_file.write_text("".join(f"{line}\n" for line in lines[:150]))
@@ -61,8 +66,7 @@ def test_two_workers_share_work_and_survive_sigkill(connect_broker: BrokerProces
         assert {zlib.crc32(n.encode()) % 2 for n in names} == {0, 1}
         for index, (name, config) in enumerate(names.items()):
             via = first if index % 2 == 0 else second  # a non-leader forwards to the leader
-            status, body = wait_until(lambda n=name, c=config, v=via: _create(v, n, c),
-                                      message=f"create {name}")
+            status, body = wait_until(partial(_create, via, name, config), message=f"create {name}")
             assert status == 201, body
         for worker in workers.values():
             assert sorted(worker.call("GET", "/connectors")[1]) == sorted(names)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from confluent_kafka import Consumer
 
-from fjord.connect.converters import JsonConverter, make_converter
+from fjord.connect.converters import JsonConverter
 from fjord.connect.data import (
     INT64_SCHEMA,
     OPTIONAL_STRING_SCHEMA,
@@ -17,7 +17,9 @@ from fjord.connect.data import (
     Struct,
     decimal_schema,
 )
+from fjord.connect.plugins import make_converter
 from tests.connect.support import WorkerProcess, wait_until
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 PLUGIN = '''
@@ -92,7 +94,7 @@ def test_plugin_path_connector_with_json_envelope(connect_broker: BrokerProcess,
         def poll() -> bool:
             message = consumer.poll(0.5)
             if message is not None and message.error() is None:
-                values.append(message.value())
+                values.append(messages.value(message))
             return len(values) >= 3
         try:
             wait_until(poll, timeout=30, interval=0, message="three ticks")

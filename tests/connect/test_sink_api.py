@@ -7,9 +7,10 @@ import json
 import textwrap
 from pathlib import Path
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, Message, Producer
 
 from tests.connect.support import WorkerProcess, read_lines, wait_until
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 PLUGIN = '''
@@ -81,7 +82,7 @@ def test_retriable_put_and_errant_reporter(connect_broker: BrokerProcess, tmp_pa
         consumer = Consumer({"bootstrap.servers": connect_broker.bootstrap, "group.id": "pd",
                              "auto.offset.reset": "earliest"})
         consumer.subscribe(["picky-dlq"])
-        found: list[object] = []
+        found: list[Message] = []
 
         def poll() -> bool:
             message = consumer.poll(0.5)
@@ -93,8 +94,8 @@ def test_retriable_put_and_errant_reporter(connect_broker: BrokerProcess, tmp_pa
         finally:
             consumer.close()
         message = found[0]
-        headers = {k: v.decode() for k, v in message.headers()}  # type: ignore[attr-defined]
-        assert message.value() == b"bad"  # type: ignore[attr-defined]
+        headers = {k: (v or b"").decode() for k, v in messages.headers(message)}
+        assert message.value() == b"bad"
         assert headers["__connect.errors.stage"] == "TASK_PUT"
         assert headers["__connect.errors.offset"] == "1"
         assert headers["__connect.errors.exception.message"] == "bad value"

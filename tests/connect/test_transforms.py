@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from confluent_kafka import Consumer
@@ -14,12 +15,14 @@ from fjord.connect.data import (
     INT32_SCHEMA,
     OPTIONAL_STRING_SCHEMA,
     STRING_SCHEMA,
+    Schema,
     SchemaBuilder,
     SchemaType,
     Struct,
 )
 from fjord.connect.transform_chain import TransformationChain
 from tests.connect.support import WorkerProcess, wait_until
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 P = "org.apache.kafka.connect.transforms."
@@ -30,7 +33,9 @@ PERSON = (SchemaBuilder.struct().name("person").field("id", INT32_SCHEMA)
 
 
 def person() -> Struct:
-    address = Struct(PERSON.field("address").schema).put("city", "Oslo")  # type: ignore[union-attr]
+    field = PERSON.field("address")
+    assert field is not None
+    address = Struct(field.schema).put("city", "Oslo")
     return Struct(PERSON).put("id", 7).put("name", "Ada").put("address", address)
 
 
@@ -39,16 +44,12 @@ def chain(**config: str) -> TransformationChain:
 
 
 def run(config: dict[str, str], record: SinkRecord | SourceRecord) -> SinkRecord | SourceRecord | None:
-    current: SinkRecord | SourceRecord | None = record
-    for stage in TransformationChain.from_config(config).stages:
-        assert current is not None
-        current = stage.apply(current)
-    return current
+    return TransformationChain.from_config(config).apply(record)
 
 
-def sink(value: object, schema: object = None, key: object = None, topic: str = "orders",
+def sink(value: Any, schema: Schema | None = None, key: Any = None, topic: str = "orders",
          headers: ConnectHeaders | None = None) -> SinkRecord:
-    return SinkRecord(topic, 0, None, key, schema, value, 1700000000000,  # type: ignore[arg-type]
+    return SinkRecord(topic, 0, None, key, schema, value, 1700000000000,
                       headers or ConnectHeaders(), 42)
 
 
@@ -78,7 +79,8 @@ def test_field_transforms_with_schema() -> None:
     assert out is not None and isinstance(out.value, Struct)
     assert dict(out.value.items()) == {"id": "7", "name": "***", "address.city": "Oslo"}
     assert out.value_schema is not None
-    assert out.value_schema.field("id").schema.type is SchemaType.STRING  # type: ignore[union-attr]
+    id_field = out.value_schema.field("id")
+    assert id_field is not None and id_field.schema.type is SchemaType.STRING
     assert out.value_schema.name == "person"
 
 
@@ -163,12 +165,12 @@ def test_transform_chain_in_a_running_connector(connect_broker: BrokerProcess,
     consumer = Consumer({"bootstrap.servers": connect_broker.bootstrap, "group.id": "smt-check",
                          "auto.offset.reset": "earliest"})
     consumer.subscribe(["smt-routed-raw"])
-    got: list[tuple[bytes, list[tuple[str, bytes]]]] = []
+    got: list[tuple[bytes, list[tuple[str, bytes | None]]]] = []
 
     def poll() -> bool:
         message = consumer.poll(0.5)
         if message is not None and message.error() is None:
-            got.append((message.value(), message.headers()))
+            got.append((messages.value(message), messages.headers(message)))
         return len(got) >= 3
     try:
         wait_until(poll, timeout=30, interval=0, message="three routed records")

@@ -35,8 +35,11 @@ class Journey:
         page.on("console", lambda msg: self.errors.append(f"console.{msg.type}: {msg.text}")
                 if msg.type == "error" else None)
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
-        page.on("dialog", lambda dialog: (self.errors.append(f"dialog opened: {dialog.message}"),
-                                          dialog.dismiss()))
+        def on_dialog(dialog: Any) -> None:
+            self.errors.append(f"dialog opened: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
 
     def shot(self, name: str) -> Path:
         self.step_no += 1

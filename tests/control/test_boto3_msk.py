@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
 from tests.connect.support import wait_until
 from tests.control.support import ControlProcess, broker_pids
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 NODE_GROUP = {"ClientSubnets": ["subnet-a"], "InstanceType": "kafka.m5.large"}
@@ -27,7 +28,8 @@ def wait_state(kafka: Any, arn: str, state: str, timeout: float = 90) -> dict[st
         assert info["State"] != "FAILED", info
         return info if info["State"] == state else None
 
-    return wait_until(check, timeout, 0.3, f"cluster {arn} {state}")  # type: ignore[no-any-return]
+    found: dict[str, Any] = wait_until(check, timeout, 0.3, f"cluster {arn} {state}")
+    return found
 
 
 def broker_config(bootstrap: str, key: str) -> str | None:
@@ -50,7 +52,7 @@ def roundtrip(bootstrap: str, topic: str, count: int) -> None:
     while len(seen) < count and time.monotonic() < deadline:
         message = consumer.poll(1.0)
         if message is not None and message.error() is None:
-            seen.append(message.value())
+            seen.append(messages.value(message))
     consumer.close()
     assert sorted(seen) == sorted(f"v{i}".encode() for i in range(count))
 
@@ -148,7 +150,7 @@ def test_local_cluster_lifecycle_with_boto3(control: ControlProcess) -> None:
     while not set(acked) <= seen and time.monotonic() < deadline:
         message = consumer.poll(1.0)
         if message is not None and message.error() is None:
-            seen.add(int(message.value()))
+            seen.add(int(messages.value(message)))
     consumer.close()
     assert set(acked) <= seen, f"{len(set(acked) - seen)} acknowledged records lost"
 

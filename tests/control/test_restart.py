@@ -11,6 +11,7 @@ from confluent_kafka import Consumer, Producer
 from tests.connect.support import wait_until
 from tests.control.support import ControlProcess, broker_pids
 from tests.control.test_boto3_msk import NODE_GROUP, wait_state
+from tests.support import messages
 
 
 def test_clusters_survive_a_control_plane_crash(tmp_path: Path) -> None:
@@ -43,7 +44,7 @@ def test_clusters_survive_a_control_plane_crash(tmp_path: Path) -> None:
         while len(seen) < 20 and time.monotonic() < deadline:
             message = consumer.poll(1.0)
             if message is not None and message.error() is None:
-                seen.add(message.value())
+                seen.add(messages.value(message))
         consumer.close()
         assert seen == {str(i).encode() for i in range(20)}
     finally:

@@ -4,21 +4,19 @@ owner has reported giving it up, and members converge on a balanced assignment."
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from fjord.coordinator.consumer_groups import ConsumerGroups
+from fjord.coordinator.consumer_groups import ConsumerGroups, ConsumerHeartbeat, OwnedPartitions
 from fjord.metadata.store import MetadataStore
 
 
 def _beat(groups: ConsumerGroups, member: str, epoch: int, owned: dict[str, list[int]] | None,
           topics: list[str] | None = None) -> dict[str, Any]:
     store = groups.metadata
-    request = SimpleNamespace(
-        group_id="g", member_id=member, member_epoch=epoch, instance_id=None, rack_id=None,
-        subscribed_topic_names=topics, subscribed_topic_regex=None, server_assignor=None,
+    request = ConsumerHeartbeat(
+        group_id="g", member_id=member, member_epoch=epoch, subscribed_topic_names=topics,
         topic_partitions=None if owned is None else [
-            SimpleNamespace(topic_id=store.topics[t].topic_id, partitions=ps) for t, ps in owned.items()],
+            OwnedPartitions(store.topics[t].topic_id, ps) for t, ps in owned.items()],
     )
     return groups.heartbeat(request, "client", "/127.0.0.1")
 

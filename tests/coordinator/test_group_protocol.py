@@ -6,6 +6,7 @@ from __future__ import annotations
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.coordinator.wire import Wire, commit, heartbeat, join, join_and_sync
+from tests.support.broker import BrokerFactory, BrokerProcess
 
 NONE, OFFSET_METADATA_TOO_LARGE, ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL = 0, 12, 22, 23
 UNKNOWN_MEMBER_ID, INVALID_SESSION_TIMEOUT, REBALANCE_IN_PROGRESS = 25, 26, 27
@@ -16,12 +17,12 @@ INT32_MIN = -(2**31)
 OFFSET_DELETE_T0 = {"group_id": "g", "topics": [{"name": "t", "partitions": [{"partition_index": 0}]}]}
 
 
-def _topic(broker, name: str = "t", partitions: int = 2) -> None:  # type: ignore[no-untyped-def]
+def _topic(broker: BrokerProcess, name: str = "t", partitions: int = 2) -> None:
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic(name, partitions, 1)])[name].result(15)
 
 
-def test_bad_members_get_kafka_errors_and_the_group_keeps_working(broker) -> None:  # type: ignore[no-untyped-def]
+def test_bad_members_get_kafka_errors_and_the_group_keeps_working(broker: BrokerProcess) -> None:
     _topic(broker)
     wire = Wire(broker.bootstrap)
     first = join(wire, "g")
@@ -89,7 +90,7 @@ def test_bad_members_get_kafka_errors_and_the_group_keeps_working(broker) -> Non
     assert wire.call(9, 7, {"group_id": "g", "topics": None}).topics == ()
 
 
-def test_static_member_restart_fences_the_old_instance(broker) -> None:  # type: ignore[no-untyped-def]
+def test_static_member_restart_fences_the_old_instance(broker: BrokerProcess) -> None:
     _topic(broker)
     old_conn, new_conn = Wire(broker.bootstrap), Wire(broker.bootstrap)
     old, generation = join_and_sync(old_conn, "s", instance="app-1")
@@ -108,14 +109,14 @@ def test_static_member_restart_fences_the_old_instance(broker) -> None:  # type:
     assert generation <= new_generation
 
 
-def test_group_max_size(broker_factory) -> None:  # type: ignore[no-untyped-def]
+def test_group_max_size(broker_factory: BrokerFactory) -> None:
     broker = broker_factory({"group.max.size": "1"})
     _topic(broker)
     join_and_sync(Wire(broker.bootstrap), "small")
     assert join(Wire(broker.bootstrap), "small").error_code.value == GROUP_MAX_SIZE_REACHED
 
 
-def test_find_coordinator_batched_and_single(broker) -> None:  # type: ignore[no-untyped-def]
+def test_find_coordinator_batched_and_single(broker: BrokerProcess) -> None:
     wire = Wire(broker.bootstrap)
     single = wire.call(10, 3, {"key": "g", "key_type": 0})
     assert (single.error_code.value, single.node_id, single.port) == (NONE, 1, broker.port)
@@ -124,7 +125,7 @@ def test_find_coordinator_batched_and_single(broker) -> None:  # type: ignore[no
         [("a", broker.port, NONE), ("b", broker.port, NONE)]
 
 
-def test_acknowledged_commits_survive_kill_9(broker) -> None:  # type: ignore[no-untyped-def]
+def test_acknowledged_commits_survive_kill_9(broker: BrokerProcess) -> None:
     _topic(broker)
     wire = Wire(broker.bootstrap)
     for offset in range(1, 21):  # many commits of the same key: replay must keep the last

@@ -8,6 +8,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from fjord.broker.error_versions import for_version
 from tests.coordinator.wire import Wire
+from tests.support.broker import BrokerProcess
 
 INVALID_PRODUCER_EPOCH, PRODUCER_FENCED = 47, 90
 
@@ -22,7 +23,7 @@ def test_table_maps_only_what_is_too_new() -> None:
     assert for_version(3, 0, PRODUCER_FENCED) == PRODUCER_FENCED  # APIs without a rule
 
 
-def test_fenced_producer_gets_codes_by_request_version(broker) -> None:  # type: ignore[no-untyped-def]
+def test_fenced_producer_gets_codes_by_request_version(broker: BrokerProcess) -> None:
     admin = AdminClient({"bootstrap.servers": broker.bootstrap})
     admin.create_topics([NewTopic("fenced", 1, 1)])["fenced"].result(15)
     wire = Wire(broker.bootstrap)

@@ -9,8 +9,11 @@ def produce(bootstrap: str, topic: str, count: int, timestamps: list[int] | None
             partition: int = 0) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
     for i in range(count):
-        kwargs = {"timestamp": timestamps[i]} if timestamps else {}
-        producer.produce(topic, value=b"value-%d" % i, partition=partition, **kwargs)
+        if timestamps:
+            producer.produce(topic, value=b"value-%d" % i, partition=partition,
+                             timestamp=timestamps[i])
+        else:
+            producer.produce(topic, value=b"value-%d" % i, partition=partition)
     assert producer.flush(30) == 0, "records were not delivered"
 
 

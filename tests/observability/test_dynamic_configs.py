@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from confluent_kafka import KafkaException, TopicPartition
@@ -54,9 +55,10 @@ def _earliest(admin: AdminClient, topic: str) -> int:
     return int(admin.list_offsets({tp: OffsetSpec.earliest()})[tp].result(15).offset)
 
 
-def _describe(admin: AdminClient, kind: ResourceType, name: str) -> dict:  # type: ignore[type-arg]
+def _describe(admin: AdminClient, kind: ResourceType, name: str) -> dict[str, Any]:
     resource = ConfigResource(kind, name)
-    return admin.describe_configs([resource])[resource].result(15)  # type: ignore[no-any-return]
+    described: dict[str, Any] = admin.describe_configs([resource])[resource].result(15)
+    return described
 
 
 def _default(broker: AdminBroker, *args: str) -> str:
@@ -73,13 +75,14 @@ def test_retention_changed_at_runtime_and_kept_across_restart(broker: AdminBroke
     for topic, configs in (("plain", {}), ("pinned", {"retention.ms": "-1"})):
         admin.create_topics([NewTopic(topic, 1, 1, config=configs)])[topic].result(15)
         produce(broker.bootstrap, topic, 10, [int(time.time() * 1000) - 2 * HOUR] * 10)
-    pid = broker.proc.pid  # type: ignore[union-attr]
+    assert broker.proc is not None
+    pid = broker.proc.pid
     assert _earliest(admin, "plain") == 0
 
     _default(broker, "--alter", "--add-config", f"log.retention.ms={HOUR}")
     wait_until(lambda: _earliest(admin, "plain") == 10, 60, message="retention of 'plain'")
     assert _earliest(admin, "pinned") == 0, "a topic's own retention.ms must win over the broker's"
-    assert broker.proc.pid == pid and broker.alive()  # type: ignore[union-attr]
+    assert broker.proc.pid == pid and broker.alive()
     topic_view = _describe(admin, ResourceType.TOPIC, "plain")["retention.ms"]
     assert topic_view.value == str(HOUR)
     assert topic_view.source == ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG.value

@@ -17,10 +17,9 @@ import subprocess
 import sys
 import tarfile
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
-from tests.support.broker import BrokerProcess
+from tests.support.broker import BrokerFactory
 
 HERE = Path(__file__).parent
 REPO = HERE.parent.parent
@@ -69,7 +68,7 @@ def kafka_python_sources() -> Path:
 
 def outcomes(junit: Path) -> dict[str, tuple[str, str]]:
     """test id (`module::name`) -> (outcome, message)."""
-    result = {}
+    result: dict[str, tuple[str, str]] = {}
     for case in ET.parse(junit).iter("testcase"):
         test_id = f"{case.get('classname', '').rsplit('.', 1)[-1]}::{case.get('name')}"
         outcome, message = "passed", ""
@@ -89,7 +88,7 @@ def allowlist() -> list[str]:
     return [line for line in lines if line]
 
 
-def test_kafka_python_integration_suite(broker_factory: Callable[..., BrokerProcess],
+def test_kafka_python_integration_suite(broker_factory: BrokerFactory,
                                         tmp_path: Path) -> None:
     sources = kafka_python_sources()
     broker = broker_factory(PEER_BROKER_CONFIG)

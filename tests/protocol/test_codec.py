@@ -11,6 +11,7 @@ import fjord.broker.apis  # noqa: F401  (registers every API)
 from fjord.broker.registry import APIS
 from fjord.protocol.codec import (
     FrameError,
+    UnknownFieldError,
     build,
     decode_request,
     decode_response,
@@ -20,6 +21,7 @@ from fjord.protocol.codec import (
     parse_header,
     request_class,
     response_class,
+    set_strict,
 )
 
 SERVED = [(api.key, version) for api in APIS.values()
@@ -77,3 +79,17 @@ def test_chunked_encoding_keeps_large_values_by_reference() -> None:
     buffer = io.BytesIO()
     entity_writer(cls)(buffer, body)
     assert joined[9:] == buffer.getvalue()  # size, correlation id, empty header tags
+
+
+def test_build_under_test_refuses_a_key_no_version_has() -> None:
+    """conftest turns strict mode on: a typo in a handler's answer fails loudly, while a key
+    only newer versions have (handlers answer every version from one dict) is dropped."""
+    old = response_class(12, 0)  # Heartbeat v0 has no throttle_time
+    assert build(old, {"error_code": 0, "throttle_time": 5}).error_code == 0
+    with pytest.raises(UnknownFieldError, match="errror_code"):
+        build(old, {"errror_code": 0})
+    set_strict(False)
+    try:
+        assert build(old, {"errror_code": 0}).error_code == 0
+    finally:
+        set_strict(True)

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fjord.coordinator import offsets
-from fjord.coordinator.transactions import Transaction
+from fjord.coordinator.transactions import Transaction, TxnState
 from fjord.protocol.codec import (
     FrameError,
     build,
@@ -155,7 +155,7 @@ def test_transaction_state_entries(raw: dict[str, object]) -> None:
 
 
 def test_a_valid_transaction_entry_round_trips() -> None:
-    txn = Transaction("tx", 5, 2, 60000, "Ongoing", {("t", 0)}, {"g"},
+    txn = Transaction("tx", 5, 2, 60000, TxnState.ONGOING, {("t", 0)}, {"g"},
                       {"g": {("t", 0): (10, -1, "")}}, 1, 2)
     assert Transaction.from_json(json.loads(json.dumps(txn.to_json()))) == txn
 

@@ -7,6 +7,7 @@ from confluent_kafka.admin import (
     AdminClient,
     ScramCredentialInfo,
     ScramMechanism,
+    UserScramCredentialAlteration,
     UserScramCredentialUpsertion,
 )
 
@@ -20,7 +21,8 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
 
 def add_scram_user(broker: SecureBroker, user: str = USER, password: str = PASSWORD) -> None:
     admin = AdminClient(broker.confluent("SASL_PLAINTEXT", "PLAIN", ADMIN, ADMIN_PASSWORD))
-    upserts = [UserScramCredentialUpsertion(user, ScramCredentialInfo(mechanism, 4096), password.encode())
+    upserts: list[UserScramCredentialAlteration] = [
+        UserScramCredentialUpsertion(user, ScramCredentialInfo(mechanism, 4096), password.encode())
                for mechanism in (ScramMechanism.SCRAM_SHA_256, ScramMechanism.SCRAM_SHA_512)]
     for future in admin.alter_user_scram_credentials(upserts).values():
         future.result(timeout=30)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import trustme
 
@@ -88,7 +89,7 @@ class SecureBroker(BrokerProcess):
         return f"127.0.0.1:{self.ports[listener]}"
 
     def confluent(self, protocol: str, mechanism: str | None = None, user: str = USER,
-                  password: str = PASSWORD) -> dict[str, str]:
+                  password: str = PASSWORD) -> dict[str, Any]:
         """librdkafka settings for one listener (its name is its protocol here)."""
         conf = {"bootstrap.servers": self.address(protocol), "security.protocol": protocol}
         if mechanism:

@@ -28,6 +28,7 @@ from confluent_kafka.admin import (
 
 from tests.security.conftest import add_scram_user
 from tests.security.support import ADMIN, ADMIN_PASSWORD, USER, SecureBroker, Tls
+from tests.support import messages
 from tests.support.wait import wait_until
 
 REAUTH_MS = 4000
@@ -60,10 +61,11 @@ def consume(conf: dict[str, Any], topic: str, group: str, want: int) -> tuple[li
             message = consumer.poll(0.5)
             if message is None:
                 continue
-            if message.error() is not None:
-                errors.append(message.error())
+            error = message.error()
+            if error is not None:
+                errors.append(error)
             else:
-                values.append(message.value())
+                values.append(messages.value(message))
     finally:
         consumer.close()
     return values, errors
@@ -109,9 +111,11 @@ def test_admin_creates_user_and_acls(tmp_path: Path, tls: Tls) -> None:
         ]
         for future in admin.create_acls(acls).values():
             future.result(timeout=30)
-        described = admin.describe_acls(
-            AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
-                             AclOperation.ANY, AclPermissionType.ANY)).result(timeout=30)
+        # None matches any name, principal and host; confluent-kafka's stubs say str only.
+        match_all = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY,  # type: ignore[arg-type]
+                                     None, None,  # type: ignore[arg-type]
+                                     AclOperation.ANY, AclPermissionType.ANY)
+        described = admin.describe_acls(match_all).result(timeout=30)
         assert set(described) == set(acls)
 
         check_user(broker)

@@ -58,7 +58,7 @@ def model(acls: set[AclBinding], principal: str, host: str, op: int, rtype: int,
     return any(acl.permission == ALLOW and acl.operation in implied for acl in mine)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(acls=st.sets(acl_strategy, max_size=12),
        requests=st.lists(st.tuples(st.sampled_from(["User:alice", "User:bob", "User:admin"]),
                                    st.sampled_from(HOSTS[1:]), st.sampled_from(OPS[1:]),

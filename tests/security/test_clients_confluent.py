@@ -8,6 +8,7 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, Producer
 
 from tests.security.support import MECHANISMS, SecureBroker
+from tests.support import messages
 
 CASES = [(p, m) for p in ("SASL_PLAINTEXT", "SASL_SSL") for m in MECHANISMS] + [("SSL", None)]
 
@@ -25,7 +26,7 @@ def round_trip(conf: dict[str, str], count: int = 5) -> list[bytes]:
         for _ in range(60):
             message = consumer.poll(1.0)
             if message is not None and message.error() is None:
-                values.append(message.value())
+                values.append(messages.value(message))
             if len(values) == count:
                 break
     finally:

@@ -43,7 +43,7 @@ def test_produce_consume(secure_broker: SecureBroker, protocol: str, mechanism: 
 @pytest.mark.parametrize(("protocol", "mechanism"), CASES[:-1])
 def test_wrong_password_fails(secure_broker: SecureBroker, protocol: str, mechanism: str) -> None:
     """kcat -L exits non-zero and prints librdkafka's SASL authentication error."""
-    listed = subprocess.run([*kcat_args(secure_broker, protocol, mechanism, "wrong"), "-L", "-m", "5"],
+    listed = subprocess.run([*kcat_args(secure_broker, protocol, mechanism, "wrong"), "-L", "-m", "3"],
                             capture_output=True, text=True, timeout=60)
     assert listed.returncode != 0
     assert "Authentication failed" in listed.stderr, listed.stderr

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from kio.schema.errors import ErrorCode
 
 from tests.security.support import SecureBroker, Tls
+from tests.support import messages
 from tests.support.raw_client import RawClient
 
 HANDSHAKE, AUTHENTICATE = 17, 36
@@ -77,7 +78,7 @@ def round_trip(conf: dict[str, Any]) -> list[bytes]:
     while len(values) < 3 and time.monotonic() < deadline:
         message = consumer.poll(0.5)
         if message is not None and message.error() is None:
-            values.append(message.value())
+            values.append(messages.value(message))
     consumer.close()
     return values
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, Message, Producer
 from kio.schema.errors import ErrorCode
 
 from tests.support.broker import BrokerProcess
@@ -19,6 +20,11 @@ RATE = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
+def _record_failure(failures: list[Any], err: KafkaError | None, _message: Message) -> None:
+    if err is not None:
+        failures.append(err)
+
+
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
     proc = BrokerProcess(tmp_path_factory.mktemp("quota") / "data").start()
     yield proc
@@ -59,7 +65,7 @@ def test_producer_byte_rate_throttles(broker: BrokerProcess) -> None:
     for _ in range(500):  # 5 MB
         while True:
             try:
-                producer.produce("quota", value, on_delivery=lambda err, _m: err and failures.append(err))
+                producer.produce("quota", value, on_delivery=partial(_record_failure, failures))
                 break
             except BufferError:
                 producer.poll(0.1)

@@ -9,6 +9,7 @@ from pathlib import Path
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 from tests.support.wait import wait_until
 
@@ -53,8 +54,11 @@ def test_a_fault_in_each_loop_is_logged_with_its_stack_and_the_loop_recovers(tmp
         try:
             consumer.assign([TopicPartition("kept", 0, 0)])
             got: list[bytes] = []
-            wait_until(lambda: got.extend(m.value() for m in consumer.consume(10, 0.2)
-                                          if m.error() is None) or got, message="the record back")
+            def read() -> list[bytes]:
+                got.extend(messages.value(m) for m in consumer.consume(10, 0.2) if m.error() is None)
+                return got
+
+            wait_until(read, message="the record back")
             assert got == [b"after the faults"]
         finally:
             consumer.close()

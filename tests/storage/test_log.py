@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,7 @@ def _offsets(plog: PartitionLog, start: int = 0) -> list[int]:
     return found
 
 
-def _open(path: Path, clean: bool = True, **config: int) -> PartitionLog:
+def _open(path: Path, clean: bool = True, **config: Any) -> PartitionLog:
     return PartitionLog.open(path, "t", 0, LogConfig(**config), clean)
 
 

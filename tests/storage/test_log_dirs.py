@@ -14,6 +14,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
+from tests.support import messages
 from tests.support.broker import BrokerProcess, free_port
 from tests.support.wait import wait_until
 
@@ -61,7 +62,7 @@ def state_of(bootstrap: str, topic: str) -> tuple[int, dict[str, str], list[tupl
         while len(records) < partitions * PER_PARTITION and time.monotonic() < deadline:
             for msg in consumer.consume(500, 0.2):
                 assert msg.error() is None, msg.error()
-                records.append((msg.partition(), msg.offset(), msg.value()))
+                records.append((messages.partition(msg), messages.offset(msg), messages.value(msg)))
     finally:
         consumer.close()
     return partitions, configs, sorted(records)

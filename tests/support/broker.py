@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.process import ServiceProcess
@@ -60,3 +61,7 @@ class BrokerProcess(ServiceProcess):
     def restart(self) -> BrokerProcess:
         self.stop()
         return self.start()
+
+
+BrokerFactory = Callable[..., BrokerProcess]
+"""The `broker_factory` fixture: `(overrides=None, name="data")` → a started broker."""

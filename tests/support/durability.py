@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 
 
@@ -44,7 +45,7 @@ class AckingProducer(threading.Thread):
 
     def _delivered(self, err: KafkaError | None, msg: Message) -> None:
         if err is None:
-            self.acked[msg.value()] = (msg.partition(), msg.offset())
+            self.acked[messages.value(msg)] = (messages.partition(msg), messages.offset(msg))
         else:
             self.failed.append(err)
 
@@ -133,7 +134,7 @@ def read_partition(bootstrap: str, topic: str, partition: int, end: int) -> list
             for msg in consumer.consume(10_000, 0.5):
                 if msg.error() is not None:
                     raise AssertionError(f"read failed: {msg.error()}")
-                records.append((msg.offset(), msg.value()))
+                records.append((messages.offset(msg), messages.value(msg)))
     finally:
         consumer.close()
     return records

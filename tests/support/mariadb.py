@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.support.broker import free_port
+from tests.support.postgres import _die_with_parent
 
 USER = "fjord"
 PASSWORD = "fjord-test-pw"
@@ -82,7 +83,7 @@ class MariaDbServer:
     def start(self, timeout: float = 60.0) -> MariaDbServer:
         log = open(self.dir / "stdout.log", "ab")  # noqa: SIM115 - owned by the process
         self.proc = subprocess.Popen([_binary("mariadbd"), "--no-defaults", *self._args()],
-                                     stdout=log, stderr=log)
+                                     stdout=log, stderr=log, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:

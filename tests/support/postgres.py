@@ -10,10 +10,12 @@ each test makes its own database with `new_database()`.
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -67,6 +69,7 @@ class PostgresServer:
             **(extra_settings or {}),
         }
         self.log_path = self.dir / "postgres.log"
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def _cmd(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(args, user=self.user, capture_output=True, check=check, timeout=120)
@@ -91,17 +94,36 @@ class PostgresServer:
         return self
 
     def start(self) -> PostgresServer:
-        result = self._cmd([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path),
-                            "-w", "-t", "60", "start"], check=False)
-        if result.returncode:
-            raise RuntimeError(f"PostgreSQL did not start: {result.stdout.decode(errors='replace')} "
-                               f"{self.log_tail()}")
-        return self
+        """The postmaster as our child (not daemonized by pg_ctl), so it dies with the test run
+        even when that is killed: no orphaned servers on a shared machine."""
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
+        self.proc = subprocess.Popen([str(self.bin / "postgres"), "-D", str(self.data)],
+                                     stdout=log, stderr=log, user=self.user,
+                                     preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"PostgreSQL exited with {self.proc.returncode}: "
+                                   f"{self.log_tail()}")
+            ready = subprocess.run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p",
+                                    str(self.port), "-q"], check=False)
+            if ready.returncode == 0:
+                return self
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL not ready in 60s: {self.log_tail()}")
+            time.sleep(0.1)
 
     def stop(self, mode: str = "fast") -> None:
         """`fast` is a clean shutdown; `immediate` is a crash (recovery replays WAL at start)."""
-        self._cmd([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
-                  check=False)
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGQUIT if mode == "immediate" else signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
     def restart(self, mode: str = "fast") -> None:
         self.stop(mode)
@@ -144,6 +166,18 @@ class PostgresServer:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+
+
+try:  # loaded in the parent: the child may no longer be allowed to import anything
+    _LIBC: Any = ctypes.CDLL("libc.so.6", use_errno=True)
+except OSError:
+    _LIBC = None
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGKILL when the test process dies, however it dies (Linux prctl)."""
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 @pytest.fixture(scope="session")

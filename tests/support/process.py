@@ -17,11 +17,13 @@ class ServiceProcess:
     def __init__(self, log_path: Path) -> None:
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self.killed = False
 
     def spawn(self, args: list[str], ready: Callable[[], bool], timeout: float,
               env: dict[str, str] | None = None) -> None:
         """Start `args` with output to the log, and wait until `ready()` or fail loudly."""
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the process
+        self.killed = False
         self.proc = subprocess.Popen(args, stdout=log, stderr=log,
                                      env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))
         deadline = time.monotonic() + timeout
@@ -45,6 +47,7 @@ class ServiceProcess:
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, nothing flushed by the process."""
         if self.proc and self.proc.poll() is None:
+            self.killed = True
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
@@ -59,6 +62,13 @@ class ServiceProcess:
                 self.proc.kill()
                 self.proc.wait(5)
         return self.proc.returncode
+
+    def stop_cleanly(self, timeout: float = 30.0) -> None:
+        """SIGTERM and insist on exit code 0: a shutdown that crashes is a bug a test must see.
+        A process the test SIGKILLed on purpose is exempt."""
+        code = self.stop(timeout)
+        if not self.killed and code != 0:
+            raise AssertionError(f"{self.what} exited with {code} at teardown: {self.log_tail()}")
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -9,8 +9,12 @@ from typing import Any
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.2,
-               message: str = "condition") -> Any:
-    """The first truthy value of predicate(), or AssertionError after `timeout` seconds."""
+               message: str = "condition", describe: Callable[[], str] | None = None) -> Any:
+    """The first truthy value of predicate(), or AssertionError after `timeout` seconds.
+
+    `describe`, called only on timeout, adds what a reader needs to see why (process states,
+    log tails) to the failure message.
+    """
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -18,4 +22,5 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: fl
         if last:
             return last
         time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message}; last value: {last!r}")
+    detail = f"; {describe()}" if describe is not None else ""
+    raise AssertionError(f"timed out waiting for {message}; last value: {last!r}{detail}")

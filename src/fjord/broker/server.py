@@ -337,15 +337,3 @@ class BrokerServer:
         body: dict[str, Any] = {"error_code": ErrorCode.unsupported_version,
                                 "api_keys": supported_apis()}
         return encode_response_chunks(cls, correlation_id, build(cls, body), header_v0=True)
-
-
-async def run_broker(config: BrokerConfig, ready: asyncio.Event | None = None,
-                     stop: asyncio.Event | None = None) -> None:
-    server = BrokerServer(config)
-    await server.start()
-    if ready is not None:
-        ready.set()
-    try:
-        await (stop.wait() if stop is not None else asyncio.Event().wait())
-    finally:
-        await server.close()

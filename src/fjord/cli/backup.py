@@ -19,7 +19,6 @@ from rich.console import Console
 from rich.table import Table
 
 from fjord.backup import restore as restoring
-from fjord.backup.connect_client import DEFAULT_URL, ConnectClient, ConnectError
 from fjord.backup.rules import (
     RuleError,
     StoreSettings,
@@ -31,7 +30,8 @@ from fjord.backup.rules import (
     parse_interval,
     rule_config,
 )
-from fjord.cli.output import COMMAND_CONFIG, client_settings
+from fjord.cli.output import COMMAND_CONFIG, CONNECT, client_settings
+from fjord.connect.rest_client import AlreadyExists, ConnectClient, ConnectError
 from fjord.connectors.objectstore import config as cfg
 from fjord.connectors.objectstore.runlog import read_runs
 from fjord.objectstore.store import StoreError
@@ -41,8 +41,7 @@ console = Console()
 if not console.is_terminal:  # piped output: full URLs and errors, not a table cut at 80 columns
     console = Console(width=250)
 
-ConnectOpt = typer.Option(DEFAULT_URL, "--connect", envvar="FJORD_CONNECT_URL",
-                          help="Kafka Connect REST API.")
+ConnectOpt = CONNECT
 BootstrapOpt = typer.Option("127.0.0.1:9092", "--bootstrap-server", envvar="FJORD_BOOTSTRAP_SERVERS",
                             help="Kafka, only to check topics exist / create a restore target.")
 
@@ -112,7 +111,8 @@ def create(
     try:
         client.create(name, config)
     except ConnectError as exc:
-        message = str(exc).splitlines()[0] if exc.status != 409 else f"a rule named {name!r} exists"
+        message = (f"a rule named {name!r} exists" if isinstance(exc, AlreadyExists)
+                   else str(exc).splitlines()[0])
         raise fail(message) from None
     console.print(f"backup rule [bold]{name}[/] created: {topics or topics_regex} → {to} every "
                   f"{format_interval(interval_ms)}, starting at {start}")

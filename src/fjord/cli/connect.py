@@ -6,10 +6,13 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
+from fjord.cli.output import CONNECT, CONNECT_URL_ALIAS, connect_url
 from fjord.config.properties import parse_overrides
+from fjord.connect.rest_client import ConnectClient, ConnectError
 from fjord.observability.logging import setup_logging
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -77,25 +80,16 @@ def _die_with_parent() -> None:
 
 # ---------------------------------------------------------------- REST client commands
 
-URL_OPTION = typer.Option("http://127.0.0.1:8083", "--url", envvar="FJORD_CONNECT_URL",
-                          help="REST address of any worker of the Connect cluster.")
 
-
-def _call(url: str, method: str, path: str, body: object = None) -> object:
+def _call(connect: str, url: str | None, method: str, path: str, body: object = None) -> Any:
     """One REST call; Kafka's {error_code, message} bodies become a one-line error, exit 1."""
-    import httpx
-
+    client = ConnectClient(connect_url(connect, url))
     try:
-        answer = httpx.request(method, url.rstrip("/") + path, json=body, timeout=60)
-    except httpx.HTTPError as exc:
-        typer.echo(f"fjord: cannot reach Connect at {url}: {exc}", err=True)
+        return client.request(method, path, body)
+    except ConnectError as exc:
+        prefix = f"{exc.status}: " if exc.status else ""
+        typer.echo(f"fjord: {prefix}{exc}", err=True)
         raise typer.Exit(1) from None
-    data = answer.json() if answer.content else None
-    if answer.status_code >= 400:
-        message = data.get("message") if isinstance(data, dict) else answer.text
-        typer.echo(f"fjord: {answer.status_code}: {message}", err=True)
-        raise typer.Exit(1)
-    return data
 
 
 def _echo(data: object) -> None:
@@ -106,14 +100,14 @@ def _echo(data: object) -> None:
 
 
 @app.command("list")
-def list_connectors(url: str = URL_OPTION) -> None:
+def list_connectors(connect: str = CONNECT, url: str | None = CONNECT_URL_ALIAS) -> None:
     """Connectors with their state and where their tasks run."""
     from rich.console import Console
     from rich.table import Table
 
-    data = _call(url, "GET", "/connectors?expand=status")
+    data = _call(connect, url, "GET", "/connectors?expand=status")
     table = Table("connector", "type", "state", "tasks", "workers")
-    for name, item in sorted(dict(data or {}).items()):  # type: ignore[call-overload]
+    for name, item in sorted(dict(data or {}).items()):
         status = item["status"]
         tasks = status["tasks"]
         states = ",".join(t["state"] for t in tasks) or "-"
@@ -125,56 +119,56 @@ def list_connectors(url: str = URL_OPTION) -> None:
 @app.command("create")
 def create(config: Path = typer.Argument(..., exists=True, dir_okay=False,
                                          help="Connector .properties or .json file."),
-           url: str = URL_OPTION) -> None:
+           connect: str = CONNECT, url: str | None = CONNECT_URL_ALIAS) -> None:
     """Create (or update) a connector from a file, as connect-standalone reads them."""
     from fjord.connect.runtime import read_connector_file
 
     name, settings = read_connector_file(config)
-    _echo(_call(url, "PUT", f"/connectors/{name}/config", settings))
+    _echo(_call(connect, url, "PUT", f"/connectors/{name}/config", settings))
 
 
 @app.command("status")
-def status(name: str, url: str = URL_OPTION) -> None:
+def status(name: str, connect: str = CONNECT, url: str | None = CONNECT_URL_ALIAS) -> None:
     """A connector's status, with failure traces."""
-    _echo(_call(url, "GET", f"/connectors/{name}/status"))
+    _echo(_call(connect, url, "GET", f"/connectors/{name}/status"))
 
 
 @app.command("pause")
-def pause(name: str, url: str = URL_OPTION) -> None:
+def pause(name: str, connect: str = CONNECT, url: str | None = CONNECT_URL_ALIAS) -> None:
     """Pause a connector and its tasks (PUT /connectors/{c}/pause)."""
-    _call(url, "PUT", f"/connectors/{name}/pause")
+    _call(connect, url, "PUT", f"/connectors/{name}/pause")
 
 
 @app.command("resume")
-def resume(name: str, url: str = URL_OPTION) -> None:
+def resume(name: str, connect: str = CONNECT, url: str | None = CONNECT_URL_ALIAS) -> None:
     """Resume a paused or stopped connector."""
-    _call(url, "PUT", f"/connectors/{name}/resume")
+    _call(connect, url, "PUT", f"/connectors/{name}/resume")
 
 
 @app.command("stop")
-def stop(name: str, url: str = URL_OPTION) -> None:
+def stop(name: str, connect: str = CONNECT, url: str | None = CONNECT_URL_ALIAS) -> None:
     """Stop a connector: its tasks shut down; offsets may then be altered."""
-    _call(url, "PUT", f"/connectors/{name}/stop")
+    _call(connect, url, "PUT", f"/connectors/{name}/stop")
 
 
 @app.command("restart")
-def restart(name: str, url: str = URL_OPTION,
+def restart(name: str, connect: str = CONNECT, url: str | None = CONNECT_URL_ALIAS,
             include_tasks: bool = typer.Option(False, "--include-tasks"),
             only_failed: bool = typer.Option(False, "--only-failed")) -> None:
     """Restart a connector (and with --include-tasks its tasks), as POST /restart does."""
     query = f"?includeTasks={str(include_tasks).lower()}&onlyFailed={str(only_failed).lower()}"
-    _echo(_call(url, "POST", f"/connectors/{name}/restart{query}"))
+    _echo(_call(connect, url, "POST", f"/connectors/{name}/restart{query}"))
 
 
 @app.command("delete")
-def delete(name: str, url: str = URL_OPTION) -> None:
+def delete(name: str, connect: str = CONNECT, url: str | None = CONNECT_URL_ALIAS) -> None:
     """Delete a connector."""
-    _call(url, "DELETE", f"/connectors/{name}")
+    _call(connect, url, "DELETE", f"/connectors/{name}")
 
 
 @app.command("offsets")
-def offsets(name: str, url: str = URL_OPTION,
+def offsets(name: str, connect: str = CONNECT, url: str | None = CONNECT_URL_ALIAS,
             reset: bool = typer.Option(False, "--reset", help="Reset them (connector STOPPED).")
             ) -> None:
     """A connector's offsets (KIP-875); --reset deletes them."""
-    _echo(_call(url, "DELETE" if reset else "GET", f"/connectors/{name}/offsets"))
+    _echo(_call(connect, url, "DELETE" if reset else "GET", f"/connectors/{name}/offsets"))

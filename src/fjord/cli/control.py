@@ -35,11 +35,13 @@ def control(
     register: list[str] = typer.Option([], "--register", help="NAME=BOOTSTRAP[;CONNECT_URL]: keep a "
                                        "registered cluster of that name pointing there."),
 ) -> None:
+    from fjord.console.app import install as install_console
     from fjord.control.server import ListenerError, serve
 
     setup_logging()
     try:
-        serve(listener, data_dir or default_data_dir(), token, console, max_brokers,
+        serve(listener, data_dir or default_data_dir(), token,
+              install_console if console else None, max_brokers,
               [parse_register(item) for item in register])
     except ListenerError as exc:
         fail(str(exc))

@@ -14,6 +14,17 @@ from fjord.config.client_security import librdkafka_security
 from fjord.config.properties import read_properties
 
 BOOTSTRAP = typer.Option("127.0.0.1:9092", "--bootstrap-server", help="host:port of a broker.")
+# Every command that talks to Connect REST takes --connect; `fjord connect` once said --url,
+# which still works (hidden) so scripts written for it keep running.
+CONNECT = typer.Option("http://127.0.0.1:8083", "--connect", envvar="FJORD_CONNECT_URL",
+                       help="REST address of any worker of the Connect cluster.")
+CONNECT_URL_ALIAS = typer.Option(None, "--url", hidden=True, help="Old name of --connect.")
+
+
+def connect_url(connect: str, url: str | None) -> str:
+    return url or connect
+
+
 COMMAND_CONFIG = typer.Option(
     None, "--command-config",
     help="A properties file of Kafka client settings (security.protocol, sasl.*, ssl.*), as "

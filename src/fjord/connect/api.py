@@ -1,12 +1,14 @@
-"""The connector API: what a Fjord connector implements, modelled on Kafka Connect's Java API.
+"""Every plugin interface of the Connect runtime, modelled on Kafka Connect's Java API.
 
-A connector author who knows org.apache.kafka.connect.{connector,source,sink} finds the same
-shapes here: a Connector splits work into task configs, Tasks move records. Methods are
+A connector author who knows org.apache.kafka.connect.{connector,source,sink,storage,
+transforms} finds the same shapes here: a Connector splits work into task configs, Tasks move
+records, Converters and HeaderConverters turn Connect data into bytes and back,
+Transformations (SMTs) change records and Predicates choose which ones. Methods are
 synchronous on purpose — the worker runs every task in its own thread, as Kafka's does, so a
 connector may block on files, sockets or databases without stalling the others.
 
-Connectors are found through the Python entry point group `fjord.connectors` and through
-directories listed in the worker's `plugin.path` (see fjord.connect.plugins).
+Plugins are found through the Python entry point group `fjord.connectors`, directories listed
+in the worker's `plugin.path`, and Kafka's class names of the built-ins (fjord.connect.plugins).
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ __all__ = [
     "ConnectRecord",
     "Connector",
     "ConnectorContext",
+    "Converter",
     "DataException",
     "ErrantRecordReporter",
     "ExactlyOnceSupport",
     "Header",
+    "HeaderConverter",
     "OffsetStorageReader",
+    "Predicate",
     "RetriableException",
     "SinkConnector",
     "SinkConnectorContext",
@@ -46,6 +51,7 @@ __all__ = [
     "Task",
     "TimestampType",
     "TopicPartition",
+    "Transformation",
 ]
 
 
@@ -372,6 +378,71 @@ class SinkConnector(Connector):
                       offsets: Mapping[TopicPartition, int | None]) -> bool:
         """Sink offsets live in the consumer group; the worker alters them, the connector agrees."""
         return True
+
+
+# ---------------------------------------------------------------- converters
+
+
+class Converter(abc.ABC):
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
+        self.is_key = is_key
+
+    @abc.abstractmethod
+    def from_connect_data(self, topic: str, schema: Schema | None, value: Any) -> bytes | None: ...
+
+    @abc.abstractmethod
+    def to_connect_data(self, topic: str, value: bytes | None) -> tuple[Schema | None, Any]: ...
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
+
+class HeaderConverter(abc.ABC):
+    def configure(self, configs: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        pass
+
+    @abc.abstractmethod
+    def from_connect_header(self, topic: str, key: str, schema: Schema | None, value: Any
+                            ) -> bytes | None: ...
+
+    @abc.abstractmethod
+    def to_connect_header(self, topic: str, key: str, value: bytes | None
+                          ) -> tuple[Schema | None, Any]: ...
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
+
+# ---------------------------------------------------------------- transformations and predicates
+
+
+class Transformation(abc.ABC):
+    def configure(self, configs: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        pass
+
+    @abc.abstractmethod
+    def apply(self, record: R) -> R | None:
+        """The transformed record, or None to drop it."""
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+class Predicate(abc.ABC):
+    def configure(self, configs: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        pass
+
+    @abc.abstractmethod
+    def test(self, record: ConnectRecord) -> bool: ...
+
+    def config(self) -> ConfigDef:
+        return ConfigDef()
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
 
 
 def connector_type(cls: type) -> str:

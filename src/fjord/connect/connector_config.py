@@ -196,5 +196,15 @@ def validation_errors(infos: Mapping[str, Any]) -> list[str]:
 
 
 def plugin_config_keys(plugins: Plugins, name: str) -> list[dict[str, Any]]:
-    cls = plugins.connector_class(name)
-    return [config_key_info(key) for key in cls().config().config_keys().values()]
+    """`GET /connector-plugins/{name}/config`: a connector's own keys followed by the framework's
+    (source or sink connector config), as Kafka 4.1 lists them; for a transformation, predicate
+    or converter, the keys of its `config()`."""
+    try:
+        cls = plugins.connector_class(name)
+    except PluginNotFound:
+        other = plugins.other_plugin(name)
+        return [config_key_info(key) for key in other().config().config_keys().values()]
+    own = cls().config().config_keys()
+    base = source_config_def() if issubclass(cls, SourceConnector) else sink_config_def()
+    keys = [*own.values(), *(key for name_, key in base.config_keys().items() if name_ not in own)]
+    return [config_key_info(key) for key in keys]

@@ -7,13 +7,13 @@ envelope is Kafka's, so topics written by either runtime read back in the other.
 
 from __future__ import annotations
 
-import abc
 import base64
 import decimal
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from fjord.connect.api import Converter, HeaderConverter
 from fjord.connect.data import (
     DECIMAL_LOGICAL_NAME,
     OPTIONAL_BOOLEAN_SCHEMA,
@@ -29,30 +29,6 @@ from fjord.connect.data import (
     logical_from_connect,
     logical_to_connect,
 )
-
-
-class Converter(abc.ABC):
-    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
-        self.is_key = is_key
-
-    @abc.abstractmethod
-    def from_connect_data(self, topic: str, schema: Schema | None, value: Any) -> bytes | None: ...
-
-    @abc.abstractmethod
-    def to_connect_data(self, topic: str, value: bytes | None) -> tuple[Schema | None, Any]: ...
-
-
-class HeaderConverter(abc.ABC):
-    def configure(self, configs: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
-        pass
-
-    @abc.abstractmethod
-    def from_connect_header(self, topic: str, key: str, schema: Schema | None, value: Any
-                            ) -> bytes | None: ...
-
-    @abc.abstractmethod
-    def to_connect_header(self, topic: str, key: str, value: bytes | None
-                          ) -> tuple[Schema | None, Any]: ...
 
 
 class StringConverter(Converter):
@@ -90,8 +66,14 @@ class ByteArrayConverter(Converter):
 # ------------------------------------------------------------------ JSON
 
 
+# Kafka's JsonSchema names the floating types "float" and "double", not after Connect's enum.
+_JSON_TYPE_NAMES = {SchemaType.FLOAT32: "float", SchemaType.FLOAT64: "double"}
+_JSON_TYPES = {**{t.value: t for t in SchemaType}, "float": SchemaType.FLOAT32,
+               "double": SchemaType.FLOAT64}
+
+
 def schema_to_json(schema: Schema) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": schema.type.value}
+    out: dict[str, Any] = {"type": _JSON_TYPE_NAMES.get(schema.type, schema.type.value)}
     if schema.type is SchemaType.STRUCT:
         out["fields"] = [dict(schema_to_json(f.schema), field=f.name) for f in schema.fields]
     elif schema.type is SchemaType.ARRAY and schema.value_schema is not None:
@@ -115,8 +97,8 @@ def schema_to_json(schema: Schema) -> dict[str, Any]:
 
 def schema_from_json(node: Mapping[str, Any]) -> Schema:
     try:
-        kind = SchemaType(node["type"])
-    except (KeyError, ValueError) as exc:
+        kind = _JSON_TYPES[node["type"]]
+    except (KeyError, TypeError) as exc:
         raise DataException(f"Unknown schema type: {node.get('type')}") from exc
     if kind is SchemaType.STRUCT:
         builder = SchemaBuilder.struct()
@@ -338,38 +320,7 @@ HEADER_CONVERTERS: dict[str, type[HeaderConverter]] = {
 }
 
 
-# Converters in modules that import this one: loaded on first use.
+# Converters in modules that import this one: fjord.connect.plugins loads them on first use.
 LAZY_CONVERTERS = {
     "io.confluent.connect.avro.AvroConverter": "fjord.connect.avro_converter:AvroConverter",
 }
-
-
-def _resolve(name: str, table: Mapping[str, type]) -> type:
-    name = name.strip()
-    if name in table:
-        return table[name]
-    if table is CONVERTERS:
-        for full, target in LAZY_CONVERTERS.items():
-            if name in (full, full.rsplit(".", 1)[-1]):
-                from fjord.connect.plugins import load_object
-                return load_object(target)  # type: ignore[no-any-return]
-    for full, cls in table.items():
-        if name in (full.rsplit(".", 1)[-1], cls.__name__, f"{cls.__module__}.{cls.__name__}"):
-            return cls
-    from fjord.connect.plugins import load_object
-    try:
-        return load_object(name)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise DataException(f"Class {name} could not be found.") from exc
-
-
-def make_converter(name: str, configs: Mapping[str, Any], is_key: bool) -> Converter:
-    converter = _resolve(name, CONVERTERS)()
-    converter.configure(configs, is_key)
-    return converter  # type: ignore[no-any-return]
-
-
-def make_header_converter(name: str, configs: Mapping[str, Any]) -> HeaderConverter:
-    converter = _resolve(name, HEADER_CONVERTERS)()
-    converter.configure(configs)
-    return converter  # type: ignore[no-any-return]

@@ -394,22 +394,3 @@ class Struct:
     def __repr__(self) -> str:
         inner = ",".join(f"{key}={value!r}" for key, value in self.items())
         return f"Struct{{{inner}}}"
-
-
-def infer_schema(value: Any) -> Schema | None:
-    """Best-effort schema of a schemaless value (used by transforms such as Cast)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return BOOLEAN_SCHEMA
-    if isinstance(value, int):
-        return INT64_SCHEMA
-    if isinstance(value, float):
-        return FLOAT64_SCHEMA
-    if isinstance(value, str):
-        return STRING_SCHEMA
-    if isinstance(value, bytes | bytearray):
-        return BYTES_SCHEMA
-    if isinstance(value, Struct):
-        return value.schema
-    return None

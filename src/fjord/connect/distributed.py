@@ -20,216 +20,22 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from confluent_kafka import KafkaException
 
-from fjord.connect.herder import (
-    ConfigStore,
-    ConnectorEntry,
-    Herder,
-    RestartRequest,
-    Status,
-    StatusStore,
-)
-from fjord.connect.kafka_log import KafkaLog
-from fjord.connect.offsets import OffsetStore
+from fjord.connect import clients
+from fjord.connect.abstract_herder import AbstractHerder
+from fjord.connect.group_member import GroupMember
 from fjord.connect.plugins import Plugins
+from fjord.connect.status import TaskId
+from fjord.connect.storage.config import KafkaConfigBackingStore
+from fjord.connect.storage.kafka_log import dump_json
+from fjord.connect.storage.offsets import KafkaOffsetBackingStore
+from fjord.connect.storage.status import KafkaStatusBackingStore
 from fjord.connect.worker_config import WorkerConfig
-from fjord.connect.worker_task import RUNNING, TaskId
 
 log = logging.getLogger("fjord.connect.distributed")
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
-
-
-def _load(value: bytes | None) -> Any:
-    return None if value is None else json.loads(value)
-
-
-class KafkaConfigStore(ConfigStore):
-    def __init__(self, herder: DistributedHerder, topic: str) -> None:
-        super().__init__()
-        self.herder = herder
-        self._staged: dict[str, dict[int, dict[str, str]]] = {}
-        self._targets: dict[str, str] = {}
-        self._live = False
-        self.log = KafkaLog(herder._client_config, topic, self._apply)
-
-    def start(self) -> None:
-        self.log.start()
-        self._live = True
-
-    def stop(self) -> None:
-        self.log.stop()
-
-    def _apply(self, key_bytes: bytes | None, value_bytes: bytes | None) -> None:
-        if key_bytes is None:
-            return
-        key = key_bytes.decode()
-        value = _load(value_bytes)
-        changed = True
-        with self._lock:
-            if key.startswith("connector-"):
-                name = key[len("connector-"):]
-                if value is None:
-                    self._entries.pop(name, None)
-                    self._staged.pop(name, None)
-                else:
-                    entry = self._entries.get(name)
-                    if entry is None:
-                        # initial_state is written before the config, as Kafka does it
-                        target = self._targets.get(name, RUNNING)
-                        self._entries[name] = ConnectorEntry(dict(value["properties"]), target)
-                    else:
-                        entry.config = dict(value["properties"])
-            elif key.startswith("target-state-"):
-                name = key[len("target-state-"):]
-                if value is None:
-                    self._targets.pop(name, None)
-                else:
-                    self._targets[name] = value.get("state.v2") or value["state"]
-                    if name in self._entries:
-                        self._entries[name].target = self._targets[name]
-            elif key.startswith("task-"):
-                name, _, index = key[len("task-"):].rpartition("-")
-                if value is not None:
-                    self._staged.setdefault(name, {})[int(index)] = dict(value["properties"])
-            elif key.startswith("commit-"):
-                name = key[len("commit-"):]
-                count = int((value or {}).get("tasks", 0))
-                staged = self._staged.pop(name, {})
-                if name in self._entries:
-                    self._entries[name].task_configs = [staged[i] for i in range(count) if i in staged]
-            elif key.startswith("restart-connector-"):
-                changed = False
-                if self._live and value is not None:
-                    request = RestartRequest(key[len("restart-connector-"):],
-                                             bool(value.get("include-tasks")),
-                                             bool(value.get("only-failed")), value.get("task"))
-                    self.on_restart(request)
-            else:
-                changed = False
-        if changed:
-            self.on_change()
-
-    def put_connector(self, name: str, config: Mapping[str, str], target: str | None) -> None:
-        if target is not None:
-            self.log.send(f"target-state-{name}".encode(), _json({"state": target,
-                                                                   "state.v2": target}), flush=False)
-        self.log.send(f"connector-{name}".encode(), _json({"properties": dict(config)}))
-        self.log.read_to_end()
-
-    def remove_connector(self, name: str) -> None:
-        self.log.send(f"connector-{name}".encode(), None, flush=False)
-        self.log.send(f"target-state-{name}".encode(), None)
-        self.log.read_to_end()
-
-    def put_target_state(self, name: str, target: str) -> None:
-        self.log.send(f"target-state-{name}".encode(), _json({"state": target, "state.v2": target}))
-        self.log.read_to_end()
-
-    def put_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
-        for index, config in enumerate(configs):
-            self.log.send(f"task-{name}-{index}".encode(), _json({"properties": config}), flush=False)
-        self.log.send(f"commit-{name}".encode(), _json({"tasks": len(configs)}))
-        self.log.read_to_end()
-
-    def request_restart(self, request: RestartRequest) -> None:
-        self.log.send(f"restart-connector-{request.connector}".encode(), _json({
-            "include-tasks": request.include_tasks, "only-failed": request.only_failed,
-            "task": request.task}))
-        self.log.read_to_end()
-
-
-class KafkaStatusStore(StatusStore):
-    def __init__(self, herder: DistributedHerder, topic: str) -> None:
-        super().__init__()
-        self.log = KafkaLog(herder._client_config, topic, self._apply)
-
-    def start(self) -> None:
-        self.log.start()
-
-    def stop(self) -> None:
-        self.log.stop()
-
-    def _apply(self, key_bytes: bytes | None, value_bytes: bytes | None) -> None:
-        if key_bytes is None:
-            return
-        key = key_bytes.decode()
-        value = _load(value_bytes)
-        status = None if value is None or "state" not in value else Status(
-            value["state"], value.get("worker_id", ""), value.get("trace"),
-            int(value.get("generation", 0)))
-        if key.startswith("status-connector-"):
-            StatusStore.put_connector(self, key[len("status-connector-"):], status)
-        elif key.startswith("status-task-"):
-            name, _, index = key[len("status-task-"):].rpartition("-")
-            StatusStore.put_task(self, TaskId(name, int(index)), status)
-        elif key.startswith("status-topic-"):
-            topic, _, connector = key[len("status-topic-"):].partition(":connector-")
-            StatusStore.put_topic(self, connector, topic, value is not None)
-
-    @staticmethod
-    def _status_json(status: Status | None) -> bytes | None:
-        if status is None:
-            return None
-        return _json({"state": status.state, "trace": status.trace, "worker_id": status.worker_id,
-                      "generation": status.generation})
-
-    def put_connector(self, name: str, status: Status | None) -> None:
-        super().put_connector(name, status)
-        self.log.send(f"status-connector-{name}".encode(), self._status_json(status), flush=False)
-
-    def put_task(self, task: TaskId, status: Status | None) -> None:
-        super().put_task(task, status)
-        self.log.send(f"status-task-{task.connector}-{task.task}".encode(),
-                      self._status_json(status), flush=False)
-
-    def put_topic(self, connector: str, topic: str, active: bool) -> None:
-        super().put_topic(connector, topic, active)
-        value = _json({"topic": {"name": topic, "connector": connector}}) if active else None
-        self.log.send(f"status-topic-{topic}:connector-{connector}".encode(), value, flush=False)
-
-    def reset_topics(self, connector: str) -> None:
-        for topic in self.connector_topics(connector):
-            self.put_topic(connector, topic, False)
-        super().reset_topics(connector)
-        self.log.flush()
-
-    def remove_connector_all(self, name: str) -> None:
-        tasks = [t for t in list(self.tasks) if t.connector == name]
-        super().remove_connector_all(name)
-        self.log.send(f"status-connector-{name}".encode(), None, flush=False)
-        for task in tasks:
-            self.log.send(f"status-task-{task.connector}-{task.task}".encode(), None, flush=False)
-        self.log.flush()
-
-
-class KafkaOffsetStore(OffsetStore):
-    def __init__(self, herder_client_config: Any, topic: str) -> None:
-        super().__init__()
-        self.log = KafkaLog(herder_client_config, topic, self._read)
-
-    def start(self) -> None:
-        self.log.start()
-
-    def stop(self) -> None:
-        self.log.stop()
-
-    def _read(self, key: bytes | None, value: bytes | None) -> None:
-        if key is not None:
-            self._apply(key.decode(), _load(value))
-
-    def put(self, connector: str, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
-        for key, value in offsets.items():
-            self.log.send(key.encode(), None if value is None else _json(dict(value)), flush=False)
-            self._apply(key, value)
-        self.log.flush()
 
 
 @dataclass
@@ -240,22 +46,18 @@ class Assignment:
     members: list[str]
 
 
-class DistributedHerder(Herder):
+class DistributedHerder(AbstractHerder):
     mode = "distributed"
 
-    def __init__(self, config: WorkerConfig, plugins: Plugins) -> None:
+    def __init__(self, config: WorkerConfig, plugins: Plugins | None = None) -> None:
         self._assignment: Assignment | None = None
         self._member_lock = threading.RLock()
-        # Stores need the worker's Kafka client settings before the Herder exists.
-        self._config = config
-        offset_store = KafkaOffsetStore(self._client_config, config.get_str("offset.storage.topic"))
-        super().__init__(config, plugins, offset_store)
-        self.config_store = KafkaConfigStore(self, config.get_str("config.storage.topic"))
-        self.status_store = KafkaStatusStore(self, config.get_str("status.storage.topic"))
-        self.config_store.on_change = self.request_reconcile
-        self.config_store.on_restart = self._queue_restart
-        from fjord.connect import clients
-        from fjord.connect.group_member import GroupMember
+        client_config = config.client_config
+        self.kafka_offsets = KafkaOffsetBackingStore(client_config, config.get_str("offset.storage.topic"))
+        self.kafka_configs = KafkaConfigBackingStore(client_config, config.get_str("config.storage.topic"))
+        super().__init__(config, plugins or Plugins(config.plugin_path), self.kafka_offsets,
+                         self.kafka_configs,
+                         KafkaStatusBackingStore(client_config, config.get_str("status.storage.topic")))
         self.member = GroupMember(
             config.bootstrap_servers, config.group_id,
             config.get_int("session.timeout.ms"), config.get_int("rebalance.timeout.ms"),
@@ -263,9 +65,6 @@ class DistributedHerder(Herder):
             self._on_assigned, self._on_revoked,
             clients.translate(config.client_config("admin")))
         self.url = config.advertised_url()
-
-    def _client_config(self, kind: str) -> dict[str, Any]:
-        return self._config.client_config(kind)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -313,13 +112,13 @@ class DistributedHerder(Herder):
     # ---------------------------------------------------------------- group callbacks
 
     def _metadata(self) -> bytes:
-        return _json({"version": 0, "url": self.url, "worker_id": self.worker_id})
+        return dump_json({"version": 0, "url": self.url, "worker_id": self.worker_id})
 
     def _assign(self, members: list[tuple[str, bytes]]) -> dict[str, bytes]:
         urls = {member: json.loads(data).get("url", "") for member, data in members}
         ordered = sorted(urls)
         leader = self.member.member_id
-        body = _json({"version": 0, "leader": leader, "leader_url": urls.get(leader, self.url),
+        body = dump_json({"version": 0, "leader": leader, "leader_url": urls.get(leader, self.url),
                       "members": ordered})
         return {member: body for member in ordered}
 
@@ -328,8 +127,8 @@ class DistributedHerder(Herder):
         assignment = Assignment(generation, doc.get("leader", leader), doc.get("leader_url", ""),
                                 list(doc.get("members", [])))
         try:
-            self.config_store.log.read_to_end()  # type: ignore[attr-defined]
-            self.offset_store.log.read_to_end()  # type: ignore[attr-defined]
+            self.kafka_configs.log.read_to_end()
+            self.kafka_offsets.log.read_to_end()
         except TimeoutError:
             log.warning("could not catch up with the internal topics before starting work")
         with self._member_lock:

@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kio.schema.errors import ErrorCode
+
 from fjord.connect.wire import ClientSecurity, WireConnection
 
 log = logging.getLogger("fjord.connect.group")
@@ -25,20 +27,12 @@ log = logging.getLogger("fjord.connect.group")
 FIND_COORDINATOR, JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP = 10, 11, 12, 13, 14
 VERSIONS = {FIND_COORDINATOR: 2, JOIN_GROUP: 5, HEARTBEAT: 3, LEAVE_GROUP: 3, SYNC_GROUP: 3}
 
-NONE = 0
-COORDINATOR_LOAD_IN_PROGRESS = 14
-COORDINATOR_NOT_AVAILABLE = 15
-NOT_COORDINATOR = 16
-ILLEGAL_GENERATION = 22
-UNKNOWN_MEMBER_ID = 25
-REBALANCE_IN_PROGRESS = 27
-MEMBER_ID_REQUIRED = 79
 
 PROTOCOL_TYPE = "connect"
 PROTOCOL_NAME = "default"
 
 
-class GroupError(Exception):
+class GroupRequestError(Exception):
     def __init__(self, code: int, where: str) -> None:
         super().__init__(f"{where} failed with error code {code}")
         self.code = code
@@ -107,10 +101,10 @@ class GroupMember:
                 response = conn.request(FIND_COORDINATOR, {"key": self.group_id, "key_type": 0}, 10)
                 conn.close()
                 code = int(response.error_code)
-                if code != NONE:
-                    raise GroupError(code, "FindCoordinator")
+                if code != ErrorCode.none:
+                    raise GroupRequestError(code, "FindCoordinator")
                 return _connection(response.host, int(response.port), 10, self.security)
-            except (OSError, ConnectionError, GroupError) as exc:
+            except (OSError, ConnectionError, GroupRequestError) as exc:
                 last = exc
         raise ConnectionError(f"no group coordinator for {self.group_id}: {last}")
 
@@ -123,14 +117,14 @@ class GroupMember:
                 "protocol_type": PROTOCOL_TYPE,
                 "protocols": [{"name": PROTOCOL_NAME, "metadata": self.metadata()}]}, timeout)
             code = int(response.error_code)
-            if code == MEMBER_ID_REQUIRED:
+            if code == ErrorCode.member_id_required:
                 self.member_id = response.member_id
                 continue
-            if code == UNKNOWN_MEMBER_ID:
+            if code == ErrorCode.unknown_member_id:
                 self.member_id = ""
                 continue
-            if code != NONE:
-                raise GroupError(code, "JoinGroup")
+            if code != ErrorCode.none:
+                raise GroupRequestError(code, "JoinGroup")
             break
         self.member_id = response.member_id
         self.generation = int(response.generation_id)
@@ -144,8 +138,8 @@ class GroupMember:
             "group_id": self.group_id, "generation_id": self.generation,
             "member_id": self.member_id, "assignments": assignments}, timeout)
         code = int(sync.error_code)
-        if code != NONE:
-            raise GroupError(code, "SyncGroup")
+        if code != ErrorCode.none:
+            raise GroupRequestError(code, "SyncGroup")
         self.on_assigned(bytes(sync.assignment), self.generation, self.leader_id)
 
     def _heartbeat(self, conn: WireConnection) -> int:
@@ -178,23 +172,23 @@ class GroupMember:
                 if self._stopping.is_set():
                     break
                 code = self._heartbeat(self._coordinator)
-                if code in (REBALANCE_IN_PROGRESS,):
+                if code in (ErrorCode.rebalance_in_progress,):
                     need_join = True
-                elif code in (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION):
-                    self.member_id = "" if code == UNKNOWN_MEMBER_ID else self.member_id
+                elif code in (ErrorCode.unknown_member_id, ErrorCode.illegal_generation):
+                    self.member_id = "" if code == ErrorCode.unknown_member_id else self.member_id
                     need_join = True
-                elif code in (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE):
+                elif code in (ErrorCode.not_coordinator, ErrorCode.coordinator_not_available):
                     self._drop_coordinator()
                     need_join = True
-                elif code != NONE:
+                elif code != ErrorCode.none:
                     log.warning("heartbeat error %d", code)
-            except GroupError as exc:
+            except GroupRequestError as exc:
                 self.last_error = str(exc)
                 log.info("group %s: %s; rejoining", self.group_id, exc)
-                if exc.code in (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION):
-                    self.member_id = "" if exc.code == UNKNOWN_MEMBER_ID else self.member_id
-                if exc.code in (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE,
-                                COORDINATOR_LOAD_IN_PROGRESS):
+                if exc.code in (ErrorCode.unknown_member_id, ErrorCode.illegal_generation):
+                    self.member_id = "" if exc.code == ErrorCode.unknown_member_id else self.member_id
+                if exc.code in (ErrorCode.not_coordinator, ErrorCode.coordinator_not_available,
+                                ErrorCode.coordinator_load_in_progress):
                     self._drop_coordinator()
                 need_join = True
                 time.sleep(0.2)

@@ -17,9 +17,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fjord.connect.herder import Herder, HerderError
+from fjord.connect.herder import (
+    AlreadyExistsError,
+    BadRequestError,
+    ConflictError,
+    Herder,
+    HerderError,
+    NotFoundError,
+)
 from fjord.connect.plugins import PluginNotFound
-from fjord.connect.worker_task import PAUSED, RUNNING, STOPPED
+from fjord.connect.status import TargetState
 from fjord.observability.connect_metrics import render_worker
 
 log = logging.getLogger("fjord.connect.rest")
@@ -27,6 +34,15 @@ log = logging.getLogger("fjord.connect.rest")
 KAFKA_VERSION = "4.0.0"
 COMMIT = "fjord"
 _FORWARDED_HEADER = "x-fjord-forwarded"
+
+
+# Herder errors → HTTP status codes, as Kafka's ConnectExceptionMapper answers them.
+_STATUS: tuple[tuple[type[HerderError], int], ...] = (
+    (NotFoundError, 404), (BadRequestError, 400), (AlreadyExistsError, 409), (ConflictError, 409))
+
+
+def http_status(exc: HerderError) -> int:
+    return next((status for cls, status in _STATUS if isinstance(exc, cls)), 500)
 
 
 def error(status: int, message: str) -> JSONResponse:
@@ -39,7 +55,7 @@ def create_app(herder: Herder) -> FastAPI:
 
     @app.exception_handler(HerderError)
     def _herder_error(request: Request, exc: HerderError) -> JSONResponse:
-        return error(exc.status, exc.message)
+        return error(http_status(exc), exc.message)
 
     @app.exception_handler(PluginNotFound)
     def _plugin_error(request: Request, exc: PluginNotFound) -> JSONResponse:
@@ -61,14 +77,14 @@ def create_app(herder: Herder) -> FastAPI:
 
     @app.middleware("http")
     async def forward_to_leader(request: Request, call_next: Any) -> Any:
-        leader = herder.leader_url() if hasattr(herder, "leader_url") else None
+        leader = herder.leader_url()
         if (request.method in ("POST", "PUT", "PATCH", "DELETE") and herder.mode == "distributed"
                 and request.url.path.startswith("/connectors") and not leader):
             return error(409, "Cannot complete request because of a conflicting operation (e.g. "
                          "worker rebalance)")
         if (request.method in ("POST", "PUT", "PATCH", "DELETE")
                 and request.url.path.startswith("/connectors")
-                and leader and not herder.is_leader()  # type: ignore[attr-defined]
+                and leader and not herder.is_leader()
                 and _FORWARDED_HEADER not in request.headers):
             body = await request.body()
             headers = {k: v for k, v in request.headers.items()
@@ -91,7 +107,7 @@ def create_app(herder: Herder) -> FastAPI:
     @app.get("/")
     def root() -> dict[str, Any]:
         return {"version": KAFKA_VERSION, "commit": COMMIT,
-                "kafka_cluster_id": herder.worker.cluster_id()}
+                "kafka_cluster_id": herder.cluster_id()}
 
     @app.get("/metrics")
     def metrics(request: Request) -> Response:
@@ -104,7 +120,7 @@ def create_app(herder: Herder) -> FastAPI:
         if not herder.started:
             return JSONResponse({"status": "starting", "message": "Worker is still starting up."},
                                 status_code=503)
-        problem = herder.worker.kafka_reachable()
+        problem = herder.kafka_reachable()
         if problem:
             return JSONResponse({"status": "unhealthy", "message": problem}, status_code=503)
         if not herder.ready():
@@ -127,18 +143,20 @@ def create_app(herder: Herder) -> FastAPI:
     @app.get("/admin/loggers/{name}")
     def logger(name: str) -> dict[str, Any]:
         if name != "root" and name not in logging.root.manager.loggerDict:
-            raise HerderError(404, f"Logger {name} not found.")
-        return {"level": _logger_json(name)["level"]}
+            raise NotFoundError(f"Logger {name} not found.")
+        return _logger_json(name)
 
-    @app.put("/admin/loggers/{name}")
+    @app.put("/admin/loggers/{name}", responses={204: {"description": "scope=cluster"}})
     def set_logger(name: str, body: dict[str, Any] = Body(...),
                    scope: str = Query("worker")) -> Any:
-        level = str(body.get("level", "")).upper()
+        if body.get("level") is None:
+            raise BadRequestError("Desired 'level' parameter was not specified in request.")
+        level = str(body["level"]).upper()
         mapped = {"TRACE": logging.DEBUG, "DEBUG": logging.DEBUG, "INFO": logging.INFO,
                   "WARN": logging.WARNING, "ERROR": logging.ERROR, "FATAL": logging.CRITICAL,
                   "OFF": logging.CRITICAL + 10}.get(level)
-        if mapped is None:
-            raise HerderError(400, f"Invalid log level '{level}'.")
+        if mapped is None:  # Kafka answers an unknown level with 404, not 400
+            raise NotFoundError(f"invalid log level '{body['level']}'.")
         target = logging.getLogger(None if name == "root" else name)
         target.setLevel(mapped)
         now = int(time.time() * 1000)
@@ -166,11 +184,11 @@ def create_app(herder: Herder) -> FastAPI:
         config = {str(k): str(v) for k, v in body.items() if v is not None}
         given = config.get("connector.class")
         if given and given != plugin and not _same_plugin(herder, given, plugin):
-            raise HerderError(400, "Included connector type " + given + " does not match request "
+            raise BadRequestError("Included connector type " + given + " does not match request "
                               "type " + plugin)
-        config.setdefault("connector.class", plugin)
-        herder.plugins.connector_class(config["connector.class"])
-        return herder.validate(config)
+        if given:
+            herder.plugins.connector_class(given)
+        return herder.validate(config)  # no connector.class: 400, as Kafka's herder answers
 
     # ------------------------------------------------------------ connectors
 
@@ -198,18 +216,18 @@ def create_app(herder: Herder) -> FastAPI:
         name = body.get("name")
         config = body.get("config")
         if not isinstance(config, dict):
-            raise HerderError(400, "Connector config is missing or is not an object")
+            raise BadRequestError("Connector config is missing or is not an object")
         if not name:
             name = config.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise HerderError(400, "Connector name is null or empty")
+            raise BadRequestError("Connector name is null or empty")
         name = name.strip()
         if "name" in config and config["name"] != name:
-            raise HerderError(400, f"Connector name configuration ({config['name']}) doesn't match "
+            raise BadRequestError(f"Connector name configuration ({config['name']}) doesn't match "
                               f"connector name in the URL ({name})")
         initial = body.get("initial_state")
-        if initial is not None and str(initial).upper() not in (RUNNING, PAUSED, STOPPED):
-            raise HerderError(400, f"Invalid initial state {initial}")
+        if initial is not None and str(initial).upper() not in tuple(TargetState):
+            raise BadRequestError(f"Invalid initial state {initial}")
         _, info = herder.put_connector_config(name, config, allow_replace=False,
                                               initial_state=str(initial).upper() if initial else None)
         return JSONResponse(info, status_code=201)
@@ -222,7 +240,7 @@ def create_app(herder: Herder) -> FastAPI:
     def get_config(name: str) -> dict[str, str]:
         return herder.connector_config(name)
 
-    @app.put("/connectors/{name}/config")
+    @app.put("/connectors/{name}/config", responses={201: {"description": "created"}})
     def put_config(name: str, body: dict[str, Any] = Body(...)) -> JSONResponse:
         created, info = herder.put_connector_config(name, body, allow_replace=True)
         return JSONResponse(info, status_code=201 if created else 200)
@@ -231,7 +249,7 @@ def create_app(herder: Herder) -> FastAPI:
     def patch_config(name: str, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         return herder.patch_connector_config(name, body)
 
-    @app.delete("/connectors/{name}", status_code=204)
+    @app.delete("/connectors/{name}", status_code=204, response_class=Response)
     def delete(name: str) -> Response:
         herder.delete_connector(name)
         return Response(status_code=204)
@@ -252,12 +270,13 @@ def create_app(herder: Herder) -> FastAPI:
     def task_status(name: str, task: int) -> dict[str, Any]:
         return herder.task_status(name, task)
 
-    @app.post("/connectors/{name}/tasks/{task}/restart")
+    @app.post("/connectors/{name}/tasks/{task}/restart", status_code=204, response_class=Response)
     def restart_task(name: str, task: int) -> Response:
         herder.restart_task(name, task)
         return Response(status_code=204)
 
-    @app.post("/connectors/{name}/restart")
+    @app.post("/connectors/{name}/restart", status_code=204, response_class=Response,
+              responses={202: {"description": "includeTasks or onlyFailed: the planned states"}})
     def restart(name: str, includeTasks: bool = Query(False),
                 onlyFailed: bool = Query(False)) -> Response:
         plan = herder.restart_connector(name, includeTasks, onlyFailed)
@@ -265,26 +284,26 @@ def create_app(herder: Herder) -> FastAPI:
             return Response(status_code=204)
         return JSONResponse(plan, status_code=202)
 
-    @app.put("/connectors/{name}/pause")
+    @app.put("/connectors/{name}/pause", status_code=202, response_class=Response)
     def pause(name: str) -> Response:
-        herder.set_target_state(name, PAUSED)
+        herder.set_target_state(name, TargetState.PAUSED)
         return Response(status_code=202)
 
-    @app.put("/connectors/{name}/resume")
+    @app.put("/connectors/{name}/resume", status_code=202, response_class=Response)
     def resume(name: str) -> Response:
-        herder.set_target_state(name, RUNNING)
+        herder.set_target_state(name, TargetState.RUNNING)
         return Response(status_code=202)
 
-    @app.put("/connectors/{name}/stop")
+    @app.put("/connectors/{name}/stop", status_code=204, response_class=Response)
     def stop(name: str) -> Response:
-        herder.set_target_state(name, STOPPED)
+        herder.set_target_state(name, TargetState.STOPPED)
         return Response(status_code=204)
 
     @app.get("/connectors/{name}/topics")
     def topics(name: str) -> dict[str, Any]:
         return herder.active_topics(name)
 
-    @app.put("/connectors/{name}/topics/reset")
+    @app.put("/connectors/{name}/topics/reset", status_code=202, response_class=Response)
     def reset_topics(name: str) -> Response:
         herder.reset_topics(name)
         return Response(status_code=202)
@@ -297,7 +316,9 @@ def create_app(herder: Herder) -> FastAPI:
     def alter_offsets(name: str, body: dict[str, Any] = Body(...)) -> dict[str, str]:
         items = body.get("offsets")
         if not isinstance(items, list) or not items:
-            raise HerderError(400, "Offsets must be specified and non-empty")
+            raise BadRequestError("Offsets must be specified and non-empty")
+        if not all(isinstance(item, dict) for item in items):
+            raise BadRequestError("Each offset must be an object with 'partition' and 'offset'")
         return herder.alter_offsets(name, items)
 
     @app.delete("/connectors/{name}/offsets")

@@ -6,16 +6,17 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from fjord.config.properties import read_properties
+from fjord.connect.distributed import DistributedHerder
 from fjord.connect.herder import Herder
-from fjord.connect.offsets import FileOffsetStore, MemoryOffsetStore, OffsetStore
-from fjord.connect.plugins import Plugins
 from fjord.connect.rest import create_app
+from fjord.connect.standalone import StandaloneHerder
 from fjord.connect.worker_config import WorkerConfig
 
 log = logging.getLogger("fjord.connect")
@@ -35,20 +36,8 @@ def read_connector_file(path: Path) -> tuple[str, dict[str, str]]:
     return str(name), {str(k): str(v) for k, v in config.items()}
 
 
-def build_standalone(config: WorkerConfig) -> Herder:
-    plugins = Plugins(config.plugin_path)
-    filename = config.get("offset.storage.file.filename")
-    store: OffsetStore = FileOffsetStore(filename) if filename else MemoryOffsetStore()
-    return Herder(config, plugins, store)
-
-
-def build_distributed(config: WorkerConfig) -> Herder:
-    from fjord.connect.distributed import DistributedHerder
-    return DistributedHerder(config, Plugins(config.plugin_path))
-
-
 def serve(herder: Herder, config: WorkerConfig,
-          on_started: Any = None) -> None:
+          on_started: Callable[[Herder], None] | None = None) -> None:
     """Start the herder, serve REST until SIGTERM/SIGINT, then stop everything cleanly."""
     listener = config.listener()
     app = create_app(herder)
@@ -80,7 +69,7 @@ def serve(herder: Herder, config: WorkerConfig,
 def run_standalone(worker_file: Path, connector_files: list[Path],
                    overrides: dict[str, str] | None = None) -> None:
     config = WorkerConfig.from_file(worker_file, distributed=False, overrides=overrides)
-    herder = build_standalone(config)
+    herder = StandaloneHerder(config)
     connectors = [read_connector_file(path) for path in connector_files]
 
     def create(h: Herder) -> None:
@@ -94,4 +83,4 @@ def run_standalone(worker_file: Path, connector_files: list[Path],
 def run_distributed(worker_file: Path | None, overrides: dict[str, str] | None = None) -> None:
     props = read_properties(worker_file) if worker_file else {}
     config = WorkerConfig({**props, **(overrides or {})}, distributed=True)
-    serve(build_distributed(config), config)
+    serve(DistributedHerder(config), config)

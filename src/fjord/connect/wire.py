@@ -14,10 +14,11 @@ import struct
 import threading
 from typing import Any
 
+from kio.schema.errors import ErrorCode
+
 from fjord.protocol.codec import build, decode_response, encode_request, request_class, response_class
 from fjord.protocol.sasl_client import SaslClient, SaslClientError
 
-NONE = 0
 SASL_HANDSHAKE, SASL_AUTHENTICATE = 17, 36
 AUTH_VERSIONS = {SASL_HANDSHAKE: 1, SASL_AUTHENTICATE: 2}
 
@@ -69,13 +70,13 @@ class WireConnection:
         except SaslClientError as exc:
             raise ConnectionError(str(exc)) from None
         shake = self.request(SASL_HANDSHAKE, {"mechanism": client.mechanism}, timeout)
-        if int(shake.error_code) != NONE:
+        if int(shake.error_code) != ErrorCode.none:
             raise ConnectionError(f"SaslHandshake failed with error code {int(shake.error_code)} "
                                   f"(broker offers {', '.join(shake.mechanisms)})")
         token: bytes | None = client.first()
         while token is not None:
             answer = self.request(SASL_AUTHENTICATE, {"auth_bytes": token}, timeout)
-            if int(answer.error_code) != NONE:
+            if int(answer.error_code) != ErrorCode.none:
                 raise ConnectionError(f"SASL authentication failed: {answer.error_message}")
             try:
                 token = client.respond(bytes(answer.auth_bytes))

@@ -16,24 +16,15 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from fjord.connect import clients
-from fjord.connect.api import ConnectException, Connector, SinkConnector, SourceConnector
-from fjord.connect.converters import make_converter, make_header_converter
+from fjord.connect.api import ConnectException, Connector, SourceConnector, connector_type
 from fjord.connect.errors import trace_of
-from fjord.connect.offsets import ConnectorOffsetReader, OffsetStore
 from fjord.connect.plugins import Plugins
+from fjord.connect.sink_task import WorkerSinkTask
+from fjord.connect.source_task import WorkerSourceTask
+from fjord.connect.status import TargetState, TaskId, TaskState
+from fjord.connect.storage.offsets import ConnectorOffsetReader, OffsetBackingStore
 from fjord.connect.worker_config import WorkerConfig, resolve_placeholders
-from fjord.connect.worker_task import (
-    FAILED,
-    PAUSED,
-    RUNNING,
-    STOPPED,
-    StatusListener,
-    TaskId,
-    TaskServices,
-    WorkerSinkTask,
-    WorkerSourceTask,
-    WorkerTask,
-)
+from fjord.connect.worker_task import StatusListener, TaskServices, WorkerTask
 
 log = logging.getLogger("fjord.connect.worker")
 
@@ -51,7 +42,7 @@ class WorkerConnector:
     config: dict[str, str]
     target: str
     started: bool = False
-    state: str = "UNASSIGNED"
+    state: str = TaskState.UNASSIGNED
     trace: str | None = None
     task_configs: list[dict[str, str]] = field(default_factory=list)
 
@@ -65,14 +56,14 @@ class _ConnectorContext:
         self._worker.listener.on_task_reconfiguration(self._name)
 
     def raise_error(self, error: BaseException) -> None:
-        self._worker.listener.on_connector_state(self._name, FAILED, trace_of(error))
+        self._worker.listener.on_connector_state(self._name, TaskState.FAILED, trace_of(error))
 
     def offset_storage_reader(self) -> ConnectorOffsetReader:
         return ConnectorOffsetReader(self._worker.offset_store, self._name)
 
 
 class Worker:
-    def __init__(self, config: WorkerConfig, plugins: Plugins, offset_store: OffsetStore,
+    def __init__(self, config: WorkerConfig, plugins: Plugins, offset_store: OffsetBackingStore,
                  listener: WorkerListener) -> None:
         self.config = config
         self.plugins = plugins
@@ -144,9 +135,9 @@ class Worker:
                 cls = self.plugins.connector_class(resolved["connector.class"])
                 instance = cls()
             except Exception as exc:
-                self.listener.on_connector_state(name, FAILED, trace_of(exc))
+                self.listener.on_connector_state(name, TaskState.FAILED, trace_of(exc))
                 self.connectors[name] = WorkerConnector(name, _Failed(), resolved, target,
-                                                        state=FAILED, trace=trace_of(exc))
+                                                        state=TaskState.FAILED, trace=trace_of(exc))
                 return
             entry = WorkerConnector(name, instance, resolved, target)
             self.connectors[name] = entry
@@ -155,13 +146,13 @@ class Worker:
 
     def _apply_connector_target(self, entry: WorkerConnector, target: str) -> None:
         entry.target = target
-        if entry.state == FAILED and isinstance(entry.connector, _Failed):
+        if entry.state == TaskState.FAILED and isinstance(entry.connector, _Failed):
             return
         try:
-            if target == RUNNING and not entry.started:
+            if target == TargetState.RUNNING and not entry.started:
                 entry.connector.start(dict(entry.config))
                 entry.started = True
-            elif target in (PAUSED, STOPPED) and entry.started:
+            elif target in (TargetState.PAUSED, TargetState.STOPPED) and entry.started:
                 entry.connector.stop()
                 entry.started = False
             entry.state, entry.trace = target, None
@@ -169,8 +160,8 @@ class Worker:
         except Exception as exc:
             log.error("Connector %s failed to start or stop", entry.name, exc_info=exc)
             entry.started = False
-            entry.state, entry.trace = FAILED, trace_of(exc)
-            self.listener.on_connector_state(entry.name, FAILED, entry.trace)
+            entry.state, entry.trace = TaskState.FAILED, trace_of(exc)
+            self.listener.on_connector_state(entry.name, TaskState.FAILED, entry.trace)
 
     def set_connector_target(self, name: str, target: str) -> None:
         with self._lock:
@@ -198,13 +189,13 @@ class Worker:
                 max_tasks = int(entry.config.get("tasks.max", "1"))
                 configs = entry.connector.task_configs(max_tasks)
             except Exception as exc:
-                entry.state, entry.trace = FAILED, trace_of(exc)
-                self.listener.on_connector_state(name, FAILED, entry.trace)
+                entry.state, entry.trace = TaskState.FAILED, trace_of(exc)
+                self.listener.on_connector_state(name, TaskState.FAILED, entry.trace)
                 return None
             if len(configs) > max_tasks:
                 too_many = ConnectException(f"Connector {name} generated {len(configs)} task configs, "
                                             f"but its tasks.max is {max_tasks}")
-                self.listener.on_connector_state(name, FAILED, trace_of(too_many))
+                self.listener.on_connector_state(name, TaskState.FAILED, trace_of(too_many))
                 return None
             task_class = entry.connector.task_class()
             out = []
@@ -219,11 +210,7 @@ class Worker:
             cls = self.plugins.connector_class(config.get("connector.class", ""))
         except Exception:
             return "unknown"
-        if issubclass(cls, SourceConnector):
-            return "source"
-        if issubclass(cls, SinkConnector):
-            return "sink"
-        return "unknown"
+        return connector_type(cls)
 
     # ---------------------------------------------------------------- tasks
 
@@ -243,7 +230,7 @@ class Worker:
                 runner = runner_cls(task_id, task, resolved_conn, resolved_task, target, services)
             except Exception as exc:
                 log.error("Failed to start task %s", task_id, exc_info=exc)
-                self.listener.on_task_state(task_id, FAILED, trace_of(exc))
+                self.listener.on_task_state(task_id, TaskState.FAILED, trace_of(exc))
                 return
             self.tasks[task_id] = runner
             runner.start()
@@ -254,8 +241,8 @@ class Worker:
             source = config if config.get(kind) else self.config.values
             sub = {k[len(kind) + 1:]: v for k, v in source.items() if k.startswith(kind + ".")}
             if kind == "header.converter":
-                return make_header_converter(name, sub)
-            return make_converter(name, sub, is_key)
+                return self.plugins.new_header_converter(name, sub)
+            return self.plugins.new_converter(name, sub, is_key)
 
         return TaskServices(
             client_config=self.client_config,
@@ -265,6 +252,7 @@ class Worker:
             key_converter=converter("key.converter", True),
             value_converter=converter("value.converter", False),
             header_converter=converter("header.converter", False),
+            plugins=self.plugins,
             listener=self.listener,
             ensure_topic=self.ensure_topic,
             topic_creation=self.config.get_str("topic.creation.enable").lower() == "true",

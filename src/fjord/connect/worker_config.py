@@ -47,7 +47,7 @@ DEFAULTS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Listener:
+class RestListener:
     scheme: str
     host: str
     port: int
@@ -93,17 +93,17 @@ class WorkerConfig:
     def plugin_path(self) -> list[str]:
         return [item.strip() for item in self.get_str("plugin.path").split(",") if item.strip()]
 
-    def listener(self) -> Listener:
+    def listener(self) -> RestListener:
         if "listeners" not in self.explicit and ("rest.port" in self.values
                                                  or "rest.host.name" in self.values):
             # The pre-KIP-208 keys the Definitive Guide still uses: rest.host.name, rest.port.
-            return Listener("http", self.values.get("rest.host.name") or "0.0.0.0",
+            return RestListener("http", self.values.get("rest.host.name") or "0.0.0.0",
                             int(self.values.get("rest.port") or 8083))
         first = self.get_str("listeners").split(",")[0].strip()
         parsed = urlparse(first)
         if parsed.scheme not in ("http", "https"):
-            raise ConfigException("listeners", first, "Listener scheme must be http or https")
-        return Listener(parsed.scheme, parsed.hostname or "0.0.0.0", parsed.port or 8083)
+            raise ConfigException("listeners", first, "RestListener scheme must be http or https")
+        return RestListener(parsed.scheme, parsed.hostname or "0.0.0.0", parsed.port or 8083)
 
     def advertised_url(self) -> str:
         listener = self.listener()

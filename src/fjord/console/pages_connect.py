@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fjord.backup import restore as restoring
-from fjord.backup.connect_client import ConnectClient, ConnectError
 from fjord.backup.rules import RuleError, format_interval, is_rule, open_rule_store
+from fjord.connect.rest_client import ConnectClient, ConnectError
 from fjord.connectors.objectstore import config as backup_cfg
 from fjord.connectors.objectstore.runlog import read_runs
 from fjord.console.web import Console, back, page

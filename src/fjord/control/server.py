@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -29,7 +29,12 @@ def parse_listener(listener: str) -> tuple[str, int]:
     return parsed.hostname, parsed.port
 
 
-def build_app(data_dir: Path, host: str, token: str | None, console: bool = True,
+Mount = Callable[[FastAPI, ControlPlane], None]
+"""What adds pages to the server beside the API (the web console's `install`): handed in by
+the caller, so this package never imports the console above it."""
+
+
+def build_app(data_dir: Path, host: str, token: str | None, console: Mount | None = None,
               max_brokers: int = 30,
               register: list[tuple[str, str, str | None, str | None, str | None]] | None = None) -> FastAPI:
     if not is_loopback(host) and not token:
@@ -51,16 +56,14 @@ def build_app(data_dir: Path, host: str, token: str | None, console: bool = True
                   description="Amazon MSK's API (the `kafka` service) over Fjord clusters.")
     app.state.plane = plane
     api.install(app, plane)
-    if console:
-        from fjord.console.app import install as install_console
-
-        install_console(app, plane)
+    if console is not None:
+        console(app, plane)
     if token:
         app.add_middleware(TokenAuth, token=token)
     return app
 
 
-def serve(listener: str, data_dir: Path, token: str | None, console: bool = True,
+def serve(listener: str, data_dir: Path, token: str | None, console: Mount | None = None,
           max_brokers: int = 30,
           register: list[tuple[str, str, str | None, str | None, str | None]] | None = None) -> None:
     import uvicorn
@@ -68,5 +71,5 @@ def serve(listener: str, data_dir: Path, token: str | None, console: bool = True
     host, port = parse_listener(listener)
     app = build_app(data_dir, host, token, console, max_brokers, register)
     print(f"fjord control plane on http://{host}:{port}/v1/clusters"
-          + (f", console on http://{host}:{port}/console/" if console else ""), flush=True)
+          + (f", console on http://{host}:{port}/console/" if console is not None else ""), flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -71,6 +71,30 @@ def encode_assignment(parts: Partitions) -> bytes:
     return out + struct.pack(">i", -1)
 
 
+@dataclass(frozen=True)
+class OwnedPartitions:
+    """Partitions of one topic a member reports it owns (topics by id, as on the wire)."""
+
+    topic_id: uuid.UUID
+    partitions: list[int]
+
+
+@dataclass(frozen=True)
+class ConsumerHeartbeat:
+    """A ConsumerGroupHeartbeat (KIP-848) as the coordinator needs it, whatever its version.
+
+    None means "unchanged since the last heartbeat", as in the request's nullable fields.
+    """
+
+    group_id: str
+    member_id: str
+    member_epoch: int
+    instance_id: str | None = None
+    subscribed_topic_names: list[str] | None = None
+    subscribed_topic_regex: str | None = None
+    topic_partitions: list[OwnedPartitions] | None = None
+
+
 @dataclass(eq=False)
 class ConsumerMember:
     member_id: str
@@ -167,7 +191,8 @@ class ConsumerGroups:
 
     # --- the heartbeat ------------------------------------------------------------------
 
-    def heartbeat(self, request: Any, client_id: str, client_host: str) -> dict[str, Any]:
+    def heartbeat(self, request: ConsumerHeartbeat, client_id: str, client_host: str
+                  ) -> dict[str, Any]:
         group_id = request.group_id
         member_id = request.member_id or ""
         epoch = int(request.member_epoch)
@@ -204,7 +229,7 @@ class ConsumerGroups:
             names = set(request.subscribed_topic_names)
             changed |= names != member.subscribed
             member.subscribed = names
-        regex = getattr(request, "subscribed_topic_regex", None)
+        regex = request.subscribed_topic_regex
         if regex is not None:
             regex = regex or None
             changed |= regex != member.regex
@@ -231,7 +256,7 @@ class ConsumerGroups:
             ]}
         return response
 
-    def _acknowledge(self, member: ConsumerMember, owned: Any) -> None:
+    def _acknowledge(self, member: ConsumerMember, owned: list[OwnedPartitions]) -> None:
         """The member reports what it owns: revoked partitions it no longer has are released."""
         reported: Partitions = {}
         for item in owned:

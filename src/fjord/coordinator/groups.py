@@ -27,7 +27,7 @@ from typing import Any
 from kio.schema.errors import ErrorCode
 
 from fjord.config.broker import BrokerConfig
-from fjord.coordinator.consumer_groups import ConsumerGroups
+from fjord.coordinator.consumer_groups import ConsumerGroups, ConsumerHeartbeat
 from fjord.coordinator.offsets import TOPIC as OFFSETS_TOPIC
 from fjord.coordinator.offsets import CommittedOffset, GroupRecord, OffsetStore
 from fjord.metadata.store import MetadataStore, TopicInfo
@@ -56,6 +56,19 @@ class GroupError(Exception):
 
 def _ms() -> int:
     return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class JoinDetails:
+    """What a JoinGroup says about the member, as every join path (new, static, rejoin) needs it."""
+
+    instance_id: str | None
+    client_id: str
+    client_host: str
+    session_s: float
+    rebalance_s: float
+    protocol_type: str
+    protocols: list[tuple[str, bytes]]
 
 
 @dataclass(eq=False)
@@ -281,8 +294,8 @@ class GroupCoordinator:
         names = [name for name, _ in protocols]
         if not group.supports(protocol_type, names):
             return {"error_code": ErrorCode.inconsistent_group_protocol, "member_id": member_id}
-        details = (instance_id, client_id, client_host, session_ms / 1000, rebalance_ms / 1000,
-                   protocol_type, protocols)
+        details = JoinDetails(instance_id, client_id, client_host, session_ms / 1000,
+                              rebalance_ms / 1000, protocol_type, list(protocols))
 
         if not member_id:
             if instance_id is not None and instance_id in group.static:
@@ -307,12 +320,12 @@ class GroupCoordinator:
             return {"error_code": ErrorCode.unknown_member_id, "member_id": member_id}
         return await self._rejoin(group, member, details, leader_can_skip)
 
-    def _new_member(self, member_id: str, details: tuple[Any, ...]) -> Member:
-        instance_id, client_id, host, session, rebalance, protocol_type, protocols = details
-        return Member(member_id, instance_id, client_id, host, session, rebalance, protocol_type,
-                      list(protocols))
+    def _new_member(self, member_id: str, details: JoinDetails) -> Member:
+        return Member(member_id, details.instance_id, details.client_id, details.client_host,
+                      details.session_s, details.rebalance_s, details.protocol_type,
+                      list(details.protocols))
 
-    async def _add_member(self, group: Group, member_id: str, details: tuple[Any, ...]) -> dict[str, Any]:
+    async def _add_member(self, group: Group, member_id: str, details: JoinDetails) -> dict[str, Any]:
         member = self._new_member(member_id, details)
         future = member.join_future = asyncio.get_running_loop().create_future()
         if not group.members:
@@ -327,9 +340,10 @@ class GroupCoordinator:
         group.changed.set()
         return await future
 
-    async def _replace_static(self, group: Group, details: tuple[Any, ...]) -> dict[str, Any]:
+    async def _replace_static(self, group: Group, details: JoinDetails) -> dict[str, Any]:
         """A static member restarted: it takes its old place, fencing the old member id."""
-        instance_id = details[0]
+        instance_id = details.instance_id
+        assert instance_id is not None
         old = group.members[group.static[instance_id]]
         new_id = f"{instance_id}-{uuid.uuid4()}"
         member = self._new_member(new_id, details)
@@ -349,9 +363,9 @@ class GroupCoordinator:
             return self._join_response(group, member, with_members=False)
         return await self._await_rebalance(group, member)
 
-    async def _rejoin(self, group: Group, member: Member, details: tuple[Any, ...],
+    async def _rejoin(self, group: Group, member: Member, details: JoinDetails,
                       leader_can_skip: bool) -> dict[str, Any]:
-        _inst, _cid, _host, session, rebalance, _ptype, protocols = details
+        session, rebalance, protocols = details.session_s, details.rebalance_s, details.protocols
         unchanged = member.protocols == list(protocols)
         is_leader = group.leader == member.member_id
         if group.state == GroupState.COMPLETING and unchanged:
@@ -586,7 +600,8 @@ class GroupCoordinator:
 
     # --- the consumer protocol (KIP-848) ------------------------------------------------
 
-    def consumer_heartbeat(self, request: Any, client_id: str, client_host: str) -> dict[str, Any]:
+    def consumer_heartbeat(self, request: ConsumerHeartbeat, client_id: str, client_host: str
+                           ) -> dict[str, Any]:
         classic = self.groups.get(request.group_id)
         if classic is not None:
             if classic.members or classic.pending:

@@ -24,10 +24,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import crc32c
-
 from fjord.metadata.store import MetadataStore, TopicInfo
-from fjord.protocol.records import HEADER_SIZE, LOG_OVERHEAD, CorruptBatch, iter_records, read_header
+from fjord.protocol.records import (
+    HEADER_SIZE,
+    LOG_OVERHEAD,
+    CorruptBatch,
+    Record,
+    encode_batch,
+    iter_records,
+    read_header,
+)
 from fjord.storage.log import LogConfig, PartitionLog
 from fjord.storage.manager import LogManager
 
@@ -171,33 +177,10 @@ def parse_group_value(data: bytes) -> GroupRecord:
 # --- record batches -----------------------------------------------------------------------
 
 
-def _varint(value: int) -> bytes:
-    value = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while value & ~0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _var_bytes(data: bytes | None) -> bytes:
-    if data is None:
-        return _varint(-1)
-    return _varint(len(data)) + data
-
-
-def build_batch(records: list[tuple[bytes, bytes | None]], timestamp: int) -> bytearray:
-    """An uncompressed record batch v2 without producer id, base offset 0 (the log sets it)."""
-    body = bytearray()
-    for delta, (key, value) in enumerate(records):
-        record = b"\x00" + _varint(0) + _varint(delta) + _var_bytes(key) + _var_bytes(value) + _varint(0)
-        body += _varint(len(record)) + record
-    after_crc = struct.pack(">hiqqqhii", 0, len(records) - 1, timestamp, timestamp, -1, -1, -1,
-                            len(records)) + body
-    crc = crc32c.crc32c(after_crc)
-    length = 4 + 1 + 4 + len(after_crc)  # leader epoch, magic, crc, rest
-    return bytearray(struct.pack(">qiibI", 0, length, 0, 2, crc) + after_crc)
+def build_batch(records: list[tuple[bytes, bytes | None]], timestamp: int) -> bytes:
+    """(key, value) pairs as one uncompressed batch at offsets 0.. (the log sets the base)."""
+    return encode_batch([Record(delta, timestamp, key, value, [])
+                         for delta, (key, value) in enumerate(records)])
 
 
 def iter_log(plog: PartitionLog) -> Iterator[tuple[bytes, bytes | None]]:
@@ -302,7 +285,7 @@ class OffsetStore:
         plog = self._log_for(group)
         now = int(time.time() * 1000)
         batch = build_batch(records, now)
-        plog.append(bytes(batch), [read_header(batch)], now)
+        plog.append(batch, [read_header(batch)], now)
         for key, value in records:
             self._apply(key, value)
         return plog

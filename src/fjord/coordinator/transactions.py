@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,7 +35,15 @@ log = logging.getLogger("fjord.coordinator.transactions")
 
 FILE_NAME = "transactions.json"
 MAX_EPOCH = 32767
-EMPTY, ONGOING, COMPLETE_COMMIT, COMPLETE_ABORT = "Empty", "Ongoing", "CompleteCommit", "CompleteAbort"
+
+
+class TxnState(StrEnum):
+    """Kafka's TransactionState names, as DescribeTransactions and ListTransactions report them."""
+
+    EMPTY = "Empty"
+    ONGOING = "Ongoing"
+    COMPLETE_COMMIT = "CompleteCommit"
+    COMPLETE_ABORT = "CompleteAbort"
 
 
 class OffsetSink(Protocol):
@@ -47,7 +56,7 @@ class Transaction:
     producer_id: int
     epoch: int
     timeout_ms: int
-    state: str = EMPTY
+    state: TxnState = TxnState.EMPTY
     partitions: set[tuple[str, int]] = field(default_factory=set)
     groups: set[str] = field(default_factory=set)
     # group -> (topic, partition) -> (offset, leader epoch, metadata)
@@ -77,7 +86,8 @@ class Transaction:
         if not isinstance(raw["id"], str) or not isinstance(raw["state"], str):
             raise ValueError("id and state must be strings")
         return cls(
-            raw["id"], int(raw["pid"]), int(raw["epoch"]), int(raw["timeout_ms"]), raw["state"],
+            raw["id"], int(raw["pid"]), int(raw["epoch"]), int(raw["timeout_ms"]),
+            TxnState(raw["state"]),
             {(t, int(p)) for t, p in raw["partitions"]}, set(raw["groups"]),
             {g: {(t, int(p)): (int(o), int(e), m) for t, p, o, e, m in rows}
              for g, rows in raw["offsets"].items()},
@@ -141,16 +151,16 @@ class TransactionCoordinator:
             # The new epoch comes first, so the ABORT markers of what the old incarnation
             # left open carry it and fence the old producer in every partition.
             if txn.epoch >= MAX_EPOCH - 1:
-                if txn.state == ONGOING:
+                if txn.state == TxnState.ONGOING:
                     txn.epoch += 1
                     self._complete(txn, commit=False)
                 txn.producer_id, txn.epoch = self.producer_ids.next_id(), 0
             else:
                 txn.epoch += 1
-                if txn.state == ONGOING:
+                if txn.state == TxnState.ONGOING:
                     self._complete(txn, commit=False)
             txn.timeout_ms = timeout_ms
-            txn.state = EMPTY
+            txn.state = TxnState.EMPTY
         txn.updated_ms = _ms()
         self._save()
         return txn.producer_id, txn.epoch
@@ -168,8 +178,8 @@ class TransactionCoordinator:
         return txn
 
     def _begin(self, txn: Transaction) -> None:
-        if txn.state != ONGOING:
-            txn.state = ONGOING
+        if txn.state != TxnState.ONGOING:
+            txn.state = TxnState.ONGOING
             txn.partitions.clear()
             txn.groups.clear()
             txn.offsets.clear()
@@ -196,7 +206,7 @@ class TransactionCoordinator:
     def stage_offsets(self, transactional_id: str, producer_id: int, epoch: int, group: str,
                       offsets: dict[tuple[str, int], tuple[int, int, str]]) -> None:
         txn = self._owned(transactional_id, producer_id, epoch)
-        if txn.state != ONGOING or group not in txn.groups:
+        if txn.state != TxnState.ONGOING or group not in txn.groups:
             raise TxnError(ErrorCode.invalid_txn_state,
                            f"group {group} was not added to the transaction (AddOffsetsToTxn)")
         txn.offsets.setdefault(group, {}).update(offsets)
@@ -204,8 +214,8 @@ class TransactionCoordinator:
 
     def end(self, transactional_id: str, producer_id: int, epoch: int, commit: bool) -> None:
         txn = self._owned(transactional_id, producer_id, epoch)
-        if txn.state != ONGOING:
-            done = COMPLETE_COMMIT if commit else COMPLETE_ABORT
+        if txn.state != TxnState.ONGOING:
+            done = TxnState.COMPLETE_COMMIT if commit else TxnState.COMPLETE_ABORT
             if txn.state == done:
                 return  # a retried EndTxn for what already completed
             raise TxnError(ErrorCode.invalid_txn_state,
@@ -226,7 +236,7 @@ class TransactionCoordinator:
                            for tp, (offset, leader_epoch, metadata) in staged.items()}
                 if entries:
                     self.offsets.commit(group, entries)
-        txn.state = COMPLETE_COMMIT if commit else COMPLETE_ABORT
+        txn.state = TxnState.COMPLETE_COMMIT if commit else TxnState.COMPLETE_ABORT
         txn.partitions.clear()
         txn.groups.clear()
         txn.offsets.clear()
@@ -236,7 +246,7 @@ class TransactionCoordinator:
 
     def abort_expired(self, now_ms: int) -> list[str]:
         expired = [t for t in self.txns.values()
-                   if t.state == ONGOING and now_ms - t.started_ms > t.timeout_ms]
+                   if t.state == TxnState.ONGOING and now_ms - t.started_ms > t.timeout_ms]
         for txn in expired:
             log.info("aborting transaction %s: open longer than %d ms", txn.transactional_id,
                      txn.timeout_ms)
@@ -244,7 +254,7 @@ class TransactionCoordinator:
             self._complete(txn, commit=False)
         # transactional.id.expiration.ms: forget ids whose producer has gone quiet.
         stale = [t.transactional_id for t in self.txns.values()
-                 if t.state != ONGOING and now_ms - t.updated_ms > self.id_expiration_ms]
+                 if t.state != TxnState.ONGOING and now_ms - t.updated_ms > self.id_expiration_ms]
         for txn_id in stale:
             del self.txns[txn_id]
         if expired or stale:

@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+from fjord.observability.backup_metrics import BACKUP_RUNS
 from fjord.observability.exposition import (
     OPENMETRICS_TYPE,
     TEXT_TYPE,
@@ -177,7 +178,8 @@ def connect_families(worker: Any, statuses: Iterable[tuple[str, str, list[tuple[
                 out.add(kind, f"{attribute}-total", f"Records ({attribute}).", total, where)
                 out.add(kind, f"{attribute}-rate", f"Records per second ({attribute}).",
                         round(_RATES.rate((*key, attribute), total, counters.started), 3), where)
-    return [*out.families.values(), task_status, connector_status, *process_families()]
+    return [*out.families.values(), task_status, connector_status, *BACKUP_RUNS.families(),
+            *process_families()]
 
 
 def worker_statuses(herder: Any) -> list[tuple[str, str, list[tuple[int, str]]]]:

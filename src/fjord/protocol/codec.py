@@ -10,11 +10,13 @@ defaults. That keeps version knowledge in kio and out of the broker.
 from __future__ import annotations
 
 import datetime
+import importlib
 import io
+import os
 import struct
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, is_dataclass
 from functools import cache
 from typing import Any
 
@@ -310,8 +312,53 @@ def _tuple_of_entities(nested: Any) -> _Converter:
     )
 
 
+STRICT_ENV = "FJORD_STRICT_CODEC"
+"""Set (to 1) by the test suite: `build` then refuses a key no version of the message has."""
+_strict = os.environ.get(STRICT_ENV, "") not in ("", "0")
+
+
+def set_strict(strict: bool) -> None:
+    """Refuse keys no version of a message knows (tests), or drop them silently (production)."""
+    global _strict
+    _strict = strict
+
+
+class UnknownFieldError(KeyError):
+    """A handler answered with a key that no version of the message has: a typo, not a version gap."""
+
+
+@cache
+def _known_names(cls: Any) -> frozenset[str]:
+    """Every field name of every entity in any version of `cls`'s message (request or response).
+
+    Handlers are written once for all versions, so a key the *requested* version lacks is
+    normal; a key that *no* version has is a bug that would otherwise vanish silently.
+    """
+    module = cls.__module__  # kio.schema.<api>.v<N>.<request|response>
+    parts = module.split(".")
+    names: set[str] = set()
+    if len(parts) < 5 or not parts[-2].startswith("v"):
+        return frozenset(f.name for f in fields(cls))
+    prefix, kind = ".".join(parts[:-2]), parts[-1]
+    for version in range(64):
+        try:
+            sibling = importlib.import_module(f"{prefix}.v{version}.{kind}")
+        except ImportError:
+            continue
+        for value in vars(sibling).values():
+            if isinstance(value, type) and is_dataclass(value):
+                names.update(f.name for f in fields(value))
+    return frozenset(names)
+
+
 def build(cls: Any, data: Mapping[str, Any]) -> Any:
-    """An instance of `cls` from a dict; keys the class lacks are ignored."""
+    """An instance of `cls` from a dict. Keys this version lacks are dropped; under strict mode
+    (the test suite) a key no version of the message has raises UnknownFieldError."""
+    if _strict:
+        unknown = [key for key in data if key not in _known_names(cls)]
+        if unknown:
+            raise UnknownFieldError(f"{cls.__module__}.{cls.__qualname__} has no field "
+                                    f"{', '.join(map(repr, unknown))} in any version")
     kwargs = {}
     for name, convert, default in _plan(cls):
         value = data.get(name, MISSING)

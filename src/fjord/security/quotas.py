@@ -83,20 +83,25 @@ class QuotaManager:
                 return entity, values[kind]
         return None
 
-    def record(self, kind: str, user: str, client: str, amount: int) -> int:
-        """Record bytes against the client's quota; the throttle time in ms (0: none)."""
+    def _meter(self, kind: str, user: str, client: str) -> tuple[Entity, _Meter, float] | None:
+        """The meter and limit of the quota that applies, None without one. A default quota
+        applies to each user/client separately, as in Kafka: meters are per resolved name."""
         if not self.store.quotas:
-            return 0
+            return None
         found = self.quota_for(kind, user, client)
         if found is None:
-            return 0
+            return None
         entity, limit = found
-        # Meters are shared by everyone a default entity covers only per resolved identity:
-        # a default quota applies to each user/client separately, as in Kafka.
         resolved = tuple((t, n if n is not None else (user if t == USER else client)) for t, n in entity)
-        meter = self._meters.get((kind, resolved))
-        if meter is None:
-            meter = self._meters[(kind, resolved)] = _Meter()
+        meter = self._meters.setdefault((kind, resolved), _Meter())
+        return resolved, meter, limit
+
+    def record(self, kind: str, user: str, client: str, amount: int) -> int:
+        """Record bytes against the client's quota; the throttle time in ms (0: none)."""
+        found = self._meter(kind, user, client)
+        if found is None:
+            return 0
+        resolved, meter, limit = found
         total, elapsed = meter.record(amount, time.monotonic(), self.window_size, self.window_count)
         if limit <= 0:
             throttle = MAX_THROTTLE_MS
@@ -110,14 +115,10 @@ class QuotaManager:
         """controller_mutation_rate (KIP-599): 0 when the mutation may go ahead (and it is
         counted, possibly taking the client over its quota); else the ms the client must
         wait, to be answered with THROTTLING_QUOTA_EXCEEDED."""
-        if not self.store.quotas:
-            return 0
-        found = self.quota_for(MUTATION, user, client)
+        found = self._meter(MUTATION, user, client)
         if found is None:
             return 0
-        entity, limit = found
-        resolved = tuple((t, n if n is not None else (user if t == USER else client)) for t, n in entity)
-        meter = self._meters.setdefault((MUTATION, resolved), _Meter())
+        _, meter, limit = found
         now = time.monotonic()
         total, elapsed = meter.record(0, now, self.window_size, self.window_count)
         delay = total / limit - elapsed if limit > 0 else float(MAX_THROTTLE_MS)

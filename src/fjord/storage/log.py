@@ -11,11 +11,10 @@ import asyncio
 import bisect
 import functools
 import logging
-import os
 import random
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -609,9 +608,3 @@ def dir_name(topic: str, partition: int) -> str:
     return f"{topic}-{partition}"
 
 
-def disk_usage(paths: Iterable[Path]) -> dict[str, tuple[int, int]]:
-    result = {}
-    for path in paths:
-        stat = os.statvfs(path)
-        result[str(path)] = (stat.f_blocks * stat.f_frsize, stat.f_bavail * stat.f_frsize)
-    return result

@@ -93,9 +93,10 @@ class LogManager:
         gone = set(deleted)
         found: dict[tuple[str, int], Path] = {}
         for directory in self.dirs:
-            for child in sorted(directory.iterdir()):
-                if child.is_dir():
-                    self._classify(child, wanted, gone, found)
+            with os.scandir(directory) as entries:  # names only: no Path per entry to sort
+                names = sorted(entry.name for entry in entries if entry.is_dir())
+            for name in names:
+                self._classify(directory / name, wanted, gone, found)
         missing = []
         present: list[tuple[tuple[str, int], Path, LogConfig]] = []
         for topic, spec in wanted.items():

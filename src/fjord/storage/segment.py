@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fjord.protocol.records import (
     HEADER_SIZE,
+    LAST_OFFSET_DELTA_OFFSET,
     LOG_OVERHEAD,
     CorruptBatch,
     read_header,
@@ -28,6 +29,8 @@ _INDEX_ENTRY = struct.Struct(">ii")
 _TIME_ENTRY = struct.Struct(">qi")
 _BATCH_LEN = struct.Struct(">qi")
 _LAST_DELTA = struct.Struct(">i")
+# position_of reads a batch header only as far as its last offset delta.
+_THROUGH_LAST_DELTA = LAST_OFFSET_DELTA_OFFSET + _LAST_DELTA.size
 
 
 IOV_LIMIT = 512
@@ -281,11 +284,11 @@ class Segment:
         slot = bisect.bisect_right(self.index_offsets, offset) - 1
         pos = self.index_positions[slot] if slot >= 0 else 0
         while pos < self.size:
-            head = os.pread(self.fd, 27, pos)
-            if len(head) < 27:
+            head = os.pread(self.fd, _THROUGH_LAST_DELTA, pos)
+            if len(head) < _THROUGH_LAST_DELTA:
                 break
             base, length = _BATCH_LEN.unpack_from(head, 0)
-            (delta,) = _LAST_DELTA.unpack_from(head, 23)
+            (delta,) = _LAST_DELTA.unpack_from(head, LAST_OFFSET_DELTA_OFFSET)
             if base + delta >= offset:
                 return pos
             pos += length + LOG_OVERHEAD

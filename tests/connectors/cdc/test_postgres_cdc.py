@@ -16,6 +16,7 @@ import pytest
 
 from tests.connect.support import STARTED, WorkerProcess, wait_until
 from tests.connectors.cdc.support import dedupe, read_events
+from tests.connectors.support import read_topic
 from tests.support.broker import BrokerProcess
 from tests.support.postgres import PASSWORD, PostgresServer
 
@@ -185,6 +186,10 @@ def test_worker_sigkill_and_database_restart_lose_nothing(
     worker = new_worker(db_broker, tmp_path / "w", [connector_file]).start()
     topic = f"{prefix}.public.events"
     try:
+        # the (empty) snapshot is done once its marker is in the heartbeat topic: only then
+        # does writing start, so every row arrives as a change event
+        wait_until(lambda: read_topic(db_broker.bootstrap, f"__debezium-heartbeat.{prefix}",
+                                      timeout=3), timeout=60, message="snapshot marker")
         writer.run(60)
         wait_until(lambda: len(read_events(db_broker.bootstrap, topic, 1, timeout=5)) > 0,
                    timeout=60, message="first events")

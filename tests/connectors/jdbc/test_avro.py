@@ -92,7 +92,7 @@ def test_avro_end_to_end(worker: WorkerProcess, registry: RegistryProcess, db_br
                        "small": 1, "blob": bytes([1, 0, 255])}
     client = SchemaRegistryClient({"url": registry.url})
     latest = client.get_latest_version(f"{topic}-value")
-    schema = json.loads(latest.schema.schema_str)
+    schema = json.loads(latest.schema.schema_str or "")
     assert schema["name"] == "items" and schema["type"] == "record"
     fields = {f["name"]: f["type"] for f in schema["fields"]}
     assert fields["price"]["logicalType"] == "decimal" and fields["price"]["scale"] == 2

@@ -271,3 +271,30 @@ def test_sink_rows_the_database_refuses_go_to_the_dlq(worker: WorkerProcess, db_
     dead = read_topic(db_broker.bootstrap, dlq, expect=1)
     assert len(dead) == 1 and json.loads(dead[0][1] or b"")["payload"] == {"id": 3, "qty": -1}
     assert running(worker, "pg-dlq-sink")
+
+
+def test_query_and_bulk_modes_with_best_fit_numerics(worker: WorkerProcess, db_broker: BrokerProcess,
+                                                     postgres_server: PostgresServer) -> None:
+    db = postgres_server.new_database("modes")
+    with postgres_server.connect(db) as conn:
+        conn.execute("CREATE TABLE stock (id INT PRIMARY KEY, qty NUMERIC(5,0) NOT NULL, "
+                     "price NUMERIC(8,2) NOT NULL, sku TEXT NOT NULL)")
+        conn.execute("INSERT INTO stock VALUES (1, 10, 2.50, 'a'), (2, 20, 3.75, 'b'), "
+                     "(3, 30, 1.00, 'c')")
+    common = {"connector.class": SOURCE, "connection.url": postgres_server.jdbc_url(db),
+              "connection.user": "postgres", "connection.password": PG_PASSWORD,
+              "poll.interval.ms": "300"}
+    create(worker, "pg-query", {**common, "mode": "incrementing", "incrementing.column.name": "id",
+                                "query": "SELECT id, sku FROM stock WHERE qty >= 20",
+                                "topic.prefix": f"{db}-cheap"})
+    create(worker, "pg-bulk", {**common, "mode": "bulk", "table.whitelist": "stock",
+                               "numeric.mapping": "best_fit", "topic.prefix": f"{db}-bulk-",
+                               "poll.interval.ms": "60000"})
+    query_rows = read_topic(db_broker.bootstrap, f"{db}-cheap", expect=2)
+    assert [json.loads(v or b"")["payload"] for _, v in query_rows] == [
+        {"id": 2, "sku": "b"}, {"id": 3, "sku": "c"}]
+    bulk = read_topic(db_broker.bootstrap, f"{db}-bulk-stock", expect=3)
+    first = json.loads(bulk[0][1] or b"")
+    types = {f["field"]: f["type"] for f in first["schema"]["fields"]}
+    assert types == {"id": "int32", "qty": "int32", "price": "double", "sku": "string"}
+    assert sorted(json.loads(v or b"")["payload"]["price"] for _, v in bulk) == [1.0, 2.5, 3.75]

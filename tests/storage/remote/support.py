@@ -15,6 +15,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from fjord.storage.remote.metadata import DIRECTORY, PartitionMetadata
+from tests.support import messages
 from tests.support.broker import BrokerProcess
 from tests.support.raw_client import RawClient
 
@@ -124,12 +125,12 @@ def read_confluent(bootstrap: str, topic: str, partitions: int, committed: bool 
             assert time.monotonic() < deadline, f"confluent-kafka read timed out ({len(rows)} rows)"
             for message in consumer.consume(1000, 1.0):
                 if message.error() is not None:
-                    if message.error().code() == -191:  # _PARTITION_EOF
-                        done.add(message.partition())
+                    if messages.error_code(message) == -191:  # _PARTITION_EOF
+                        done.add(messages.partition(message))
                         continue
                     raise AssertionError(f"consumer error: {message.error()}")
-                rows.append((message.partition(), message.offset(), message.key().decode(),
-                             message.value().decode()))
+                rows.append((messages.partition(message), messages.offset(message),
+                             (message.key() or b"").decode(), messages.value(message).decode()))
     finally:
         consumer.close()
     return rows

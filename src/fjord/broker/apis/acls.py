@@ -1,5 +1,14 @@
 """DescribeAcls (29), CreateAcls (30), DeleteAcls (31) over the cluster's ACLs.
 
+DescribeAcls versions: v1-v3
+CreateAcls versions: v1-v3
+DeleteAcls versions: v1-v3
+
+Version notes:
+* v0: removed by KIP-896 - not served (v1 added the resource pattern type, KIP-290)
+* v2: flexible versions
+* v3: the USER resource type (KIP-373, delegation tokens), handled like the others
+
 SECURITY_DISABLED when no authorizer is configured, as in Kafka. Describing needs DESCRIBE
 on the cluster, changing needs ALTER. Changes are persisted with the cluster metadata
 before they are answered, and the authorizer's tables are rebuilt at once.

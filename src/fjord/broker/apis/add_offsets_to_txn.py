@@ -1,4 +1,13 @@
-"""AddOffsetsToTxn (25): a transaction will commit offsets for this consumer group."""
+"""AddOffsetsToTxn (25): a transaction will commit offsets for this consumer group.
+
+Versions: v0-v4
+
+Version notes:
+* v1: same as v0 (throttle on quota violation)
+* v2: same as v1 (TRANSACTION_ABORTABLE may be returned from v4 clients)
+* v3: flexible versions
+* v4: KIP-890 error codes: TRANSACTION_ABORTABLE is answered instead of a fatal error
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,15 @@
 """AddPartitionsToTxn (24): the client form (v0-v3) that names the partitions a
 transaction is about to write to. (v4+ is the broker-to-coordinator verification form,
-which one node has no use for.)"""
+which one node has no use for.)
+
+Versions: v0-v3
+
+Version notes:
+* v1: same as v0 (throttle on quota violation)
+* v2: same as v1
+* v3: flexible versions
+* v4+: the broker-to-coordinator batched verification form (KIP-890) - not served
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,15 @@
 """AlterConfigs (33) and IncrementalAlterConfigs (44): topics, the BROKER resource (dynamic
 broker configs, per broker id or cluster-wide "") and BROKER_LOGGER (KIP-412, incremental only).
 
+AlterConfigs versions: v0-v2
+IncrementalAlterConfigs versions: v0-v1
+
+Version notes:
+* AlterConfigs v1: same as v0 (throttle on quota violation)
+* AlterConfigs v2: flexible versions
+* IncrementalAlterConfigs v1: flexible versions
+* both: TOPIC and BROKER resources; BROKER_LOGGER only through IncrementalAlterConfigs
+
 AlterConfigs replaces a resource's whole set of overrides (Kafka's legacy semantics); the
 incremental form sets, deletes, appends to or subtracts from single keys.
 """

@@ -1,4 +1,12 @@
-"""AlterReplicaLogDirs (34): move a partition to another of the broker's log.dirs."""
+"""AlterReplicaLogDirs (34): move a partition to another of the broker's log.dirs.
+
+Versions: v1-v2
+
+Version notes:
+* v0: removed by KIP-896 - not served
+* v1: same as v0 (throttle on quota violation)
+* v2: flexible versions
+"""
 
 from __future__ import annotations
 

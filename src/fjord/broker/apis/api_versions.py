@@ -1,5 +1,14 @@
 """ApiVersions (18): the versions every registered handler serves.
 
+Versions: v0-v4
+
+Version notes:
+* v1: throttle_time_ms
+* v2: same as v1
+* v3: flexible versions; client_software_name/version (KIP-511), supported and finalized
+  features - none are reported (no feature flags on one node)
+* v4: same as v3 (UNSUPPORTED_VERSION answered with v0 regardless)
+
 Its response always uses header v0 (KIP-511); the server answers an unsupported
 ApiVersions version with v0 and UNSUPPORTED_VERSION so the client can retry lower.
 """

@@ -1,6 +1,13 @@
 """DescribeClientQuotas (48) / AlterClientQuotas (49): quotas by user, client id, both,
 and their defaults (a null entity name), stored with the cluster metadata.
 
+DescribeClientQuotas versions: v0-v1
+AlterClientQuotas versions: v0-v1
+
+Version notes:
+* v0: user, client-id, user+client-id and ip entities, defaults by a null name (KIP-546)
+* v1: flexible versions
+
 Describing needs DESCRIBE_CONFIGS on the cluster, altering ALTER_CONFIGS, as in Kafka.
 """
 

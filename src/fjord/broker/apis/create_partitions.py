@@ -1,4 +1,13 @@
-"""CreatePartitions (37): grow a topic; shrinking is refused, as in Kafka."""
+"""CreatePartitions (37): grow a topic; shrinking is refused, as in Kafka.
+
+Versions: v0-v3
+
+Version notes:
+* v1: same as v0 (throttle on quota violation)
+* v2: flexible versions
+* v3: same as v2
+* assignments (manual replica placement) other than [this node] are refused
+"""
 
 from __future__ import annotations
 

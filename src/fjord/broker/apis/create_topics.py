@@ -1,4 +1,15 @@
-"""CreateTopics (19): new topics with partitions, replication factor 1 and config overrides."""
+"""CreateTopics (19): new topics with partitions, replication factor 1 and config overrides.
+
+Versions: v2-v7
+
+Version notes:
+* v0-v1: removed by KIP-896 - not served
+* v3: same as v2
+* v4: default partitions and replication factor (-1) allowed (KIP-464)
+* v5: flexible versions; the response carries the topic's configs, partitions and factor
+* v6: same as v5 (quota errors)
+* v7: topic_id in the response
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""DeleteGroups (42): remove empty groups and their committed offsets."""
+"""DeleteGroups (42): remove empty groups and their committed offsets.
+
+Versions: v0-v2
+
+Version notes:
+* v1: same as v0 (throttle on quota violation)
+* v2: flexible versions
+"""
 
 from __future__ import annotations
 

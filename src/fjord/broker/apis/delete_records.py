@@ -1,4 +1,11 @@
-"""DeleteRecords (21): move a partition's log start offset forward (-1 means the HW)."""
+"""DeleteRecords (21): move a partition's log start offset forward (-1 means the HW).
+
+Versions: v0-v2
+
+Version notes:
+* v1: same as v0 (throttle on quota violation)
+* v2: flexible versions
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""DeleteTopics (20): by name, or by topic id from v6."""
+"""DeleteTopics (20): by name, or by topic id from v6.
+
+Versions: v1-v6
+
+Version notes:
+* v0: removed by KIP-896 - not served
+* v2-v3: same as v1 (throttle, TOPIC_DELETION_DISABLED)
+* v4: flexible versions
+* v5: error_message per topic
+* v6: topics by name or by topic_id
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""DescribeCluster (60): the one broker, which is also the controller."""
+"""DescribeCluster (60): the one broker, which is also the controller.
+
+Versions: v0-v1
+
+Version notes:
+* v0: the one broker, which is also the controller; authorized operations on request
+* v1: endpoint_type (brokers or controllers); both answer this node
+"""
 
 from __future__ import annotations
 

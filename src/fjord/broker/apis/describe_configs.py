@@ -1,4 +1,15 @@
-"""DescribeConfigs (32): topic and broker configs with Kafka's sources and synonyms."""
+"""DescribeConfigs (32): topic and broker configs with Kafka's sources and synonyms.
+
+Versions: v1-v4
+
+Version notes:
+* v0: removed by KIP-896 - not served
+* v1: synonyms in the response (include_synonyms honoured)
+* v2: same as v1 (throttle on quota violation)
+* v3: include_documentation; config_type and documentation in the response
+* v4: flexible versions
+* TOPIC, BROKER and BROKER_LOGGER (KIP-412) resources
+"""
 
 from __future__ import annotations
 

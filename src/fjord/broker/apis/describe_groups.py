@@ -1,5 +1,15 @@
 """DescribeGroups (15): state, protocol and members of groups.
 
+Versions: v0-v6
+
+Version notes:
+* v1: throttle_time_ms
+* v2: same as v1
+* v3: include_authorized_operations (INT32_MIN when not asked for)
+* v4: group_instance_id of static members
+* v5: flexible versions
+* v6: GROUP_ID_NOT_FOUND and error_message for an unknown group (KIP-1043)
+
 Authorized operations are INT32_MIN unless asked for (kafka-python breaks on anything else);
 with no ACLs yet, asking gets every group operation. Member metadata and assignments are
 only shown while the group is Stable, as Kafka shows them. v6 answers GROUP_ID_NOT_FOUND

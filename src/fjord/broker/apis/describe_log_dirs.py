@@ -1,4 +1,13 @@
-"""DescribeLogDirs (35): partition sizes per log directory, with total and usable bytes."""
+"""DescribeLogDirs (35): partition sizes per log directory, with total and usable bytes.
+
+Versions: v1-v4
+
+Version notes:
+* v0: removed by KIP-896 - not served
+* v2: flexible versions
+* v3: top-level error_code
+* v4: total_bytes and usable_bytes of each log dir
+"""
 
 from __future__ import annotations
 

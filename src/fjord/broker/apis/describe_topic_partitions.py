@@ -1,6 +1,12 @@
 """DescribeTopicPartitions (75): Metadata's topic answer with paging (KIP-966), which newer
 Java admin clients use for describeTopics. Topics come in name order; the cursor and
-response_partition_limit page through partitions."""
+response_partition_limit page through partitions.
+
+Versions: v0-v0
+
+Version notes:
+* v0: KIP-966 paging by cursor and response_partition_limit; the only version
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,13 @@
 """ElectLeaders (43): with one replica per partition the leader is always the preferred one,
-so every existing partition answers ELECTION_NOT_NEEDED, as a stable Kafka cluster does."""
+so every existing partition answers ELECTION_NOT_NEEDED, as a stable Kafka cluster does.
+
+Versions: v0-v2
+
+Version notes:
+* v1: election_type (preferred or unclean) and a top-level error_code
+* v2: flexible versions
+* with one replica per partition every election answers ELECTION_NOT_NEEDED
+"""
 
 from __future__ import annotations
 

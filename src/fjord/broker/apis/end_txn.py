@@ -1,4 +1,14 @@
-"""EndTxn (26): commit or abort — markers go into every partition of the transaction."""
+"""EndTxn (26): commit or abort — markers go into every partition of the transaction.
+
+Versions: v0-v4
+
+Version notes:
+* v1: same as v0 (throttle on quota violation)
+* v2: same as v1
+* v3: flexible versions
+* v4: KIP-890 error codes (TRANSACTION_ABORTABLE)
+* v5 (KIP-890 part 2: epoch bump on every commit) - not served
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,19 @@
 """Fetch (1): byte ranges of the log, long-polled until min.bytes or max.wait.
 
+Versions: v4-v17
+
+Version notes:
+* v0-v3: removed by KIP-896 - not served
+* v5: log_start_offset in request and response
+* v7: incremental fetch sessions (KIP-227) - not implemented: answered sessionless
+* v9: current_leader_epoch (fencing; one node has one epoch)
+* v11: rack_id (KIP-392) - no preferred read replica is ever returned
+* v12: flexible versions; last_fetched_epoch, diverging_epoch (never diverges on one node)
+* v13: topics by topic_id
+* v15: replica_state instead of replica_id (consumers only: replica fetching is not served)
+* v16: node_endpoints in the response
+* v17: replica_directory_id (ignored)
+
 Answers sessionless (session id 0), which every client accepts as "send full fetches".
 The first batch is returned whole even past the size limits (KIP-74) so a consumer can
 always make progress; otherwise responses stop at batch boundaries.

@@ -1,5 +1,14 @@
 """FindCoordinator (10): this broker coordinates every group (and transactional id).
 
+Versions: v0-v6
+
+Version notes:
+* v1: key_type (group or transaction), throttle_time_ms, error_message
+* v2: same as v1
+* v3: flexible versions
+* v4: batched coordinator_keys (KIP-699)
+* v5-v6: same as v4 (v6 adds the share key type - refused as unsupported)
+
 v4+ batches keys (KIP-699) and answers one entry per key.
 """
 

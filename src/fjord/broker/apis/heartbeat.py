@@ -1,4 +1,13 @@
-"""Heartbeat (12): keeps a member alive and tells it when a rebalance has begun."""
+"""Heartbeat (12): keeps a member alive and tells it when a rebalance has begun.
+
+Versions: v0-v4
+
+Version notes:
+* v1: throttle_time_ms
+* v2: same as v1
+* v3: group_instance_id (KIP-345 static membership)
+* v4: flexible versions
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,14 @@
 """InitProducerId (22): producer ids for idempotent and transactional producers.
 
+Versions: v0-v5
+
+Version notes:
+* v1: same as v0 (throttle on quota violation)
+* v2: flexible versions
+* v3: producer_id and producer_epoch of the caller, to bump its epoch (KIP-360)
+* v4: PRODUCER_FENCED instead of INVALID_PRODUCER_EPOCH (KIP-588)
+* v5: same as v4 (KIP-890 TRANSACTION_ABORTABLE)
+
 Without a transactional id a fresh id is handed out, or — when the producer passes its
 current id and epoch (KIP-360) — the epoch is bumped so it can reset its sequences. With
 one, the transaction coordinator fences older incarnations and aborts what they left open.

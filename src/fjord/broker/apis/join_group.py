@@ -1,5 +1,18 @@
 """JoinGroup (11): join or rejoin a group; answered when the rebalance completes.
 
+Versions: v0-v9
+
+Version notes:
+* v1: rebalance_timeout_ms
+* v2: throttle_time_ms
+* v3: same as v2
+* v4: MEMBER_ID_REQUIRED on the first join (KIP-394)
+* v5: group_instance_id (KIP-345 static membership)
+* v6: flexible versions
+* v7: protocol_type in the response
+* v8: reason (ignored)
+* v9: skip_assignment (always false: the leader assigns)
+
 v4+ clients get MEMBER_ID_REQUIRED with a fresh member id on their first join (KIP-394),
 so a client that dies before learning its id cannot leave a ghost member behind.
 """

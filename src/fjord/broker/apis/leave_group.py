@@ -1,5 +1,14 @@
 """LeaveGroup (13): members leave at once instead of waiting out their session.
 
+Versions: v0-v5
+
+Version notes:
+* v1: throttle_time_ms
+* v2: same as v1
+* v3: a batch of members, static ones by group_instance_id (KIP-345)
+* v4: flexible versions
+* v5: a reason per member (ignored)
+
 v3+ takes a batch of members, static ones by group.instance.id (KIP-345).
 """
 

@@ -1,5 +1,15 @@
 """ListGroups (16): every group this coordinator knows, filtered by state (v4+) and type (v5+:
-"classic" or "consumer", the KIP-848 protocol)."""
+"classic" or "consumer", the KIP-848 protocol).
+
+Versions: v0-v5
+
+Version notes:
+* v1: throttle_time_ms
+* v2: same as v1
+* v3: flexible versions
+* v4: states_filter and group_state
+* v5: types_filter and group_type (classic or consumer)
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,18 @@
 """ListOffsets (2): earliest (-2), latest (-1), max timestamp (-3), earliest local (-4),
 latest tiered (-5), or the first offset at or after a timestamp.
+
+Versions: v1-v9
+
+Version notes:
+* v0: removed by KIP-896 - not served
+* v2: isolation_level (read_committed stops at the LSO)
+* v3: same as v2
+* v4: current_leader_epoch in the request, leader_epoch in the response
+* v5: same as v4
+* v6: flexible versions
+* v7: max timestamp (-3, KIP-734)
+* v8: earliest local (-4) and latest tiered (-5) offsets (KIP-405)
+* v9: same as v8 (KIP-1005: -5 answered for every client)
 """
 
 from __future__ import annotations

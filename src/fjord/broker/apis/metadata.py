@@ -1,5 +1,21 @@
 """Metadata (3): this broker, and the topics asked for (all when the list is null).
 
+Versions: v0-v12
+
+Version notes:
+* v1: rack, controller_id, is_internal
+* v2: cluster_id
+* v3: throttle_time_ms
+* v4: allow_auto_topic_creation
+* v5: offline_replicas (always empty)
+* v6: same as v5
+* v7: leader_epoch per partition
+* v8: include_cluster/topic_authorized_operations (INT32_MIN when not asked for)
+* v9: flexible versions
+* v10: topic_id in request and response (topics may be named by id)
+* v11: cluster authorized operations dropped (use DescribeCluster)
+* v12: same as v11 (a null topic name with an id is allowed)
+
 Topics are auto-created here when the client allows it and auto.create.topics.enable is
 on, as Kafka does; every partition is led by this node.
 """
@@ -74,13 +90,19 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
                 topics.append(error_entry(name, ErrorCode.unknown_topic_or_partition))
             else:
                 topics.append(topic_entry(broker, found))
+    return answer(ctx, topics, NOT_REQUESTED)
+
+
+def answer(ctx: RequestContext, topics: list[dict[str, Any]], cluster_ops: int) -> dict[str, Any]:
+    """This broker at the address of the listener the request came through, and the topics."""
+    broker = ctx.broker
     return {
         "brokers": [{"node_id": broker.node_id, "host": ctx.endpoint[0], "port": ctx.endpoint[1],
                      "rack": None}],
         "cluster_id": broker.metadata.cluster_id,
         "controller_id": broker.node_id,
         "topics": topics,
-        "cluster_authorized_operations": NOT_REQUESTED,
+        "cluster_authorized_operations": cluster_ops,
     }
 
 
@@ -131,11 +153,4 @@ def authorized_metadata(ctx: RequestContext, request: Any) -> dict[str, Any]:
     cluster_ops = NOT_REQUESTED
     if getattr(request, "include_cluster_authorized_operations", False):
         cluster_ops = authorizer.operations(principal, host, ResourceType.CLUSTER, CLUSTER_NAME)
-    return {
-        "brokers": [{"node_id": broker.node_id, "host": ctx.endpoint[0], "port": ctx.endpoint[1],
-                     "rack": None}],
-        "cluster_id": broker.metadata.cluster_id,
-        "controller_id": broker.node_id,
-        "topics": topics,
-        "cluster_authorized_operations": cluster_ops,
-    }
+    return answer(ctx, topics, cluster_ops)

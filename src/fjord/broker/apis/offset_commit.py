@@ -1,5 +1,18 @@
 """OffsetCommit (8): committed offsets go to `__consumer_offsets` before they are acknowledged.
 
+Versions: v2-v10
+
+Version notes:
+* v0-v1: removed by KIP-896 - not served
+* v3: throttle_time_ms
+* v4: same as v3
+* v5: retention_time dropped (offsets.retention.minutes applies)
+* v6: committed_leader_epoch
+* v7: group_instance_id (KIP-345)
+* v8: flexible versions
+* v9: member epoch for KIP-848 groups
+* v10: topics by topic_id
+
 Served from v2 (KIP-896 dropped v0-1); v10 names topics by id. A commit with generation -1
 and no member id is the "simple" commit of an assign()-mode consumer or an admin tool,
 accepted while the group has no active members, as Kafka does.

@@ -1,5 +1,10 @@
 """OffsetDelete (47): drop committed offsets of partitions the group no longer consumes.
 
+Versions: v0-v0
+
+Version notes:
+* v0: the only version (KIP-496)
+
 Refused per partition with GROUP_SUBSCRIBED_TO_TOPIC while an active member subscribes to
 the topic (KIP-496).
 """

@@ -1,5 +1,19 @@
 """OffsetFetch (9): committed offsets of a group; topics=null means all of the group's.
 
+Versions: v1-v10
+
+Version notes:
+* v0: removed by KIP-896 - not served
+* v2: top-level error_code; topics=null means all topics of the group
+* v3: throttle_time_ms
+* v4: same as v3
+* v5: committed_leader_epoch
+* v6: flexible versions
+* v7: require_stable - ignored: offsets of open transactions are never visible here
+* v8: a batch of groups (KIP-709)
+* v9: member_id and member_epoch for KIP-848 groups
+* v10: topics by topic_id
+
 v1-7 ask for one group, v8+ for a batch of groups (KIP-709), v10 names topics by id.
 A partition without a committed offset answers -1, as Kafka does.
 """

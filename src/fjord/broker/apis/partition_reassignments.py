@@ -1,5 +1,12 @@
 """AlterPartitionReassignments (45) and ListPartitionReassignments (46) on one node.
 
+AlterPartitionReassignments versions: v0-v0
+ListPartitionReassignments versions: v0-v0
+
+Version notes:
+* AlterPartitionReassignments v0 and ListPartitionReassignments v0: the only versions
+  (KIP-455); v1 of Alter (allow_replication_factor_change) is not served
+
 The only replica set a partition can have is [this node]: asking for it succeeds as a
 no-op, anything else is refused with the error Kafka gives for unknown brokers, and no
 reassignment is ever in progress.

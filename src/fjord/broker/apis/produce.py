@@ -1,5 +1,19 @@
 """Produce (0): validate batches, check producer sequences, append, answer.
 
+Versions: v3-v11 (advertised from v0 for librdkafka, KAFKA-18659)
+
+Version notes:
+* v0-v2: removed by KIP-896 - refused (advertised only)
+* v3: transactional_id; record batch v2 only (KIP-724)
+* v4: same as v3 (KafkaStorageException)
+* v5: log_start_offset in the response
+* v6-v7: same as v5 (v7: ZStandard batches)
+* v8: record_errors and error_message (KIP-467)
+* v9: flexible versions
+* v10: current_leader and node_endpoints in NOT_LEADER answers (never sent: one leader)
+* v11: same as v10 (KIP-890 verification is not needed on one node)
+* v12 (topics by id) - not served
+
 Served from v3 (record batch v2 only, KIP-724/KIP-896) but advertised from v0 because
 librdkafka refuses a broker whose Produce range does not start at 0 (KAFKA-18659).
 acks=0 gets no response; acks=1 and acks=all mean the same on one node: the batch is in

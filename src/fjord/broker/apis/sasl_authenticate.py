@@ -1,5 +1,11 @@
 """SaslAuthenticate (36): one token of the chosen mechanism's exchange.
 
+Versions: v0-v2
+
+Version notes:
+* v1: session_lifetime_ms (KIP-368 re-authentication)
+* v2: flexible versions
+
 A failure is answered with SASL_AUTHENTICATION_FAILED and its message, then the
 connection closes (Kafka's behaviour). session_lifetime_ms (v1+) tells a client when it
 must re-authenticate (KIP-368): connections.max.reauth.ms, or less if its token expires.

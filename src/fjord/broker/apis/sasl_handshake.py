@@ -1,5 +1,11 @@
 """SaslHandshake (17): pick a mechanism on a SASL listener.
 
+Versions: v0-v1
+
+Version notes:
+* v0: raw tokens follow, without Kafka request headers
+* v1: SaslAuthenticate requests follow (KIP-152)
+
 v1 is followed by SaslAuthenticate requests; v0 by raw tokens without a request header
 (the pre-KIP-152 form some clients still speak). An unknown mechanism is answered with
 UNSUPPORTED_SASL_MECHANISM and the enabled list, then the connection closes, as in Kafka.

@@ -1,5 +1,11 @@
 """DescribeUserScramCredentials (50) / AlterUserScramCredentials (51), KIP-554.
 
+DescribeUserScramCredentials versions: v0-v0
+AlterUserScramCredentials versions: v0-v0
+
+Version notes:
+* v0 of both: the only versions (KIP-554); flexible
+
 Per-user answers with Kafka's codes: RESOURCE_NOT_FOUND for a user without credentials,
 DUPLICATE_RESOURCE for a user named twice, UNSUPPORTED_SASL_MECHANISM, and
 UNACCEPTABLE_CREDENTIAL for an empty name or iterations outside 4096-16384. Describing

@@ -1,4 +1,14 @@
-"""SyncGroup (14): the leader hands in the assignments; every member gets its own."""
+"""SyncGroup (14): the leader hands in the assignments; every member gets its own.
+
+Versions: v0-v5
+
+Version notes:
+* v1: throttle_time_ms
+* v2: same as v1
+* v3: group_instance_id (KIP-345)
+* v4: flexible versions
+* v5: protocol_type and protocol_name (checked against the group's)
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,15 @@
 """DescribeTransactions (65), ListTransactions (66) and DescribeProducers (61): what
 kafka-transactions.sh shows — open transactions, their partitions, and the producers a
-partition knows about (with the start of any transaction they hold open)."""
+partition knows about (with the start of any transaction they hold open).
+
+DescribeTransactions versions: v0-v0
+ListTransactions versions: v0-v1
+DescribeProducers versions: v0-v0
+
+Version notes:
+* DescribeTransactions v0 and DescribeProducers v0 (KIP-664): the only versions
+* ListTransactions v1: duration_filter (KIP-994); v2 (transactional_id_pattern) is not served
+"""
 
 from __future__ import annotations
 
@@ -11,7 +20,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
-from fjord.coordinator.transactions import Transaction
+from fjord.coordinator.transactions import Transaction, TxnState
 
 STATES = ("Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort",
           "Dead", "PrepareEpochFence")
@@ -38,7 +47,7 @@ async def describe(ctx: RequestContext, request: Any) -> dict[str, Any]:
             continue
         states.append({"error_code": 0, "transactional_id": txn_id,
                        "transaction_state": txn.state, "transaction_timeout": txn.timeout_ms,
-                       "transaction_start_time": txn.started_ms if txn.state == "Ongoing" else -1,
+                       "transaction_start_time": txn.started_ms if txn.state == TxnState.ONGOING else -1,
                        "producer_id": txn.producer_id, "producer_epoch": txn.epoch,
                        "topics": _topics(txn)})
     return {"transaction_states": states}
@@ -56,7 +65,7 @@ async def list_(ctx: RequestContext, request: Any) -> dict[str, Any]:
             continue
         if wanted_pids and txn.producer_id not in wanted_pids:
             continue
-        if min_duration >= 0 and (txn.state != "Ongoing" or now - txn.started_ms < min_duration):
+        if min_duration >= 0 and (txn.state != TxnState.ONGOING or now - txn.started_ms < min_duration):
             continue
         found.append({"transactional_id": txn.transactional_id, "producer_id": txn.producer_id,
                       "transaction_state": txn.state})

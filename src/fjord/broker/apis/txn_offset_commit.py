@@ -1,5 +1,15 @@
 """TxnOffsetCommit (28): offsets that become the group's committed offsets only if the
-transaction commits (EndTxn), so a consume-transform-produce loop is exactly once."""
+transaction commits (EndTxn), so a consume-transform-produce loop is exactly once.
+
+Versions: v0-v4
+
+Version notes:
+* v1: same as v0 (throttle on quota violation)
+* v2: committed_leader_epoch
+* v3: flexible versions; generation_id, member_id, group_instance_id (KIP-447 fencing)
+* v4: same as v3 (KIP-890 TRANSACTION_ABORTABLE)
+* v5 (KIP-890 part 2) - not served
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,12 @@
 """WriteTxnMarkers (27): write COMMIT/ABORT markers for a producer into partitions.
 
+Versions: v1-v2
+
+Version notes:
+* v0: removed by KIP-896 - not served
+* v1: flexible versions (the admin tool's `--abort` path reaches this)
+* v2: transaction_version per marker
+
 In a cluster the coordinator sends this to partition leaders; here the coordinator writes
 its markers itself, and this API serves the administrative abort of a hanging transaction
 (kafka-transactions.sh abort, AdminClient.abortTransaction). A marker older than the

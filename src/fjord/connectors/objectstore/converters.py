@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fjord.connect.converters import HeaderConverter
+from fjord.connect.api import HeaderConverter
 from fjord.connect.data import OPTIONAL_BYTES_SCHEMA, DataException, Schema
 
 CLASS_NAME = "fjord.connectors.objectstore.converters.ByteArrayHeaderConverter"

@@ -21,6 +21,7 @@ from typing import Any
 
 from fjord.connectors.objectstore.naming import run_log_prefix
 from fjord.objectstore.store import ObjectStore, StoreError
+from fjord.observability.backup_metrics import BACKUP_RUNS
 
 log = logging.getLogger("fjord.backup.runs")
 
@@ -73,6 +74,8 @@ class RunLog:
         self.sequence = 0
 
     def record(self, run: RunRecord) -> None:
+        BACKUP_RUNS.observe(run.rule, run.task, run.status == OK, run.records, run.bytes, run.objects,
+                            run.started_ms, run.finished_ms)
         self.sequence += 1
         run.sequence = self.sequence
         self.pending.append(run)

@@ -1,4 +1,4 @@
-"""Source offset storage: a file in standalone mode, a compacted topic in distributed mode.
+"""Source offset storage: memory, a file (standalone), a compacted topic (distributed).
 
 Keys and values use Kafka's layout — key `["<connector>", {partition}]`, value `{offset}` as
 schemaless JSON — so the offsets topic reads the same as one written by a Java worker.
@@ -12,14 +12,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from fjord.connect.storage.kafka_log import ClientConfig, KafkaLog, dump_json, load_json
 from fjord.fsutil import atomic_write
 
 
-def offset_key(connector: str, partition: Mapping[str, Any]) -> str:
+def source_offset_key(connector: str, partition: Mapping[str, Any]) -> str:
     return json.dumps([connector, dict(partition)], separators=(",", ":"), sort_keys=True)
 
 
-def parse_key(key: str) -> tuple[str, dict[str, Any]] | None:
+def parse_source_offset_key(key: str) -> tuple[str, dict[str, Any]] | None:
     try:
         doc = json.loads(key)
     except ValueError:
@@ -29,7 +30,7 @@ def parse_key(key: str) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-class OffsetStore:
+class OffsetBackingStore:
     """In-memory map of key → offset; subclasses make it durable."""
 
     def __init__(self) -> None:
@@ -42,9 +43,12 @@ class OffsetStore:
     def stop(self) -> None:
         pass
 
+    def read_to_end(self) -> None:
+        """Until the in-memory view holds everything written so far (a topic store may lag)."""
+
     def get(self, connector: str, partition: Mapping[str, Any]) -> dict[str, Any] | None:
         with self._lock:
-            found = self._data.get(offset_key(connector, partition))
+            found = self._data.get(source_offset_key(connector, partition))
             return dict(found) if found is not None else None
 
     def put(self, connector: str, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
@@ -56,7 +60,7 @@ class OffsetStore:
             items = list(self._data.items())
         out = []
         for key, value in items:
-            parsed = parse_key(key)
+            parsed = parse_source_offset_key(key)
             if parsed and parsed[0] == connector:
                 out.append((parsed[1], dict(value)))
         return out
@@ -69,7 +73,7 @@ class OffsetStore:
                 self._data[key] = dict(value)
 
 
-class FileOffsetStore(OffsetStore):
+class FileOffsetBackingStore(OffsetBackingStore):
     """`offset.storage.file.filename`: rewritten atomically (temp file + rename) on each flush."""
 
     def __init__(self, path: str | Path) -> None:
@@ -95,16 +99,45 @@ class FileOffsetStore(OffsetStore):
             atomic_write(self.path, snapshot)
 
 
-class MemoryOffsetStore(OffsetStore):
+class MemoryOffsetBackingStore(OffsetBackingStore):
     def put(self, connector: str, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
         for key, value in offsets.items():
             self._apply(key, value)
 
 
+class KafkaOffsetBackingStore(OffsetBackingStore):
+    """`offset.storage.topic`: distributed mode's source offsets."""
+
+    def __init__(self, client_config: ClientConfig, topic: str) -> None:
+        super().__init__()
+        self.log = KafkaLog(client_config, topic, self._read)
+
+    def start(self) -> None:
+        self.log.start()
+
+    def stop(self) -> None:
+        self.log.stop()
+
+    def read_to_end(self) -> None:
+        # The reader thread may still be applying older records (a task's last commit) that
+        # would otherwise land after our own tombstones in the view.
+        self.log.read_to_end()
+
+    def _read(self, key: bytes | None, value: bytes | None) -> None:
+        if key is not None:
+            self._apply(key.decode(), load_json(value))
+
+    def put(self, connector: str, offsets: Mapping[str, Mapping[str, Any] | None]) -> None:
+        for key, value in offsets.items():
+            self.log.send(key.encode(), None if value is None else dump_json(dict(value)), flush=False)
+            self._apply(key, value)
+        self.log.flush()
+
+
 class ConnectorOffsetReader:
     """OffsetStorageReader for one connector (what SourceTaskContext hands out)."""
 
-    def __init__(self, store: OffsetStore, connector: str) -> None:
+    def __init__(self, store: OffsetBackingStore, connector: str) -> None:
         self._store = store
         self._connector = connector
 

@@ -8,6 +8,7 @@ wait until it has read everything written before a given moment (`read_to_end`).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -23,10 +24,21 @@ from fjord.connect import clients
 log = logging.getLogger("fjord.connect.kafka_log")
 
 RecordCallback = Callable[[bytes | None, bytes | None], None]
+ClientConfig = Callable[[str], dict[str, Any]]
+"""The worker's librdkafka settings for a client kind ("producer", "consumer", "admin")."""
+
+
+def dump_json(value: Any) -> bytes:
+    """Compact, key-sorted JSON: the value format of every internal topic."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+def load_json(value: bytes | None) -> Any:
+    return None if value is None else json.loads(value)
 
 
 class KafkaLog:
-    def __init__(self, client_config: Callable[[str], dict[str, Any]], topic: str,
+    def __init__(self, client_config: ClientConfig, topic: str,
                  on_record: RecordCallback) -> None:
         self.topic = topic
         self.on_record = on_record
