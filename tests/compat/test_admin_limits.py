@@ -26,7 +26,7 @@ def test_partitions_per_request_are_bounded(broker: BrokerProcess) -> None:
     wire = Wire(broker.bootstrap)  # the fuzzer's frame: librdkafka itself caps at 100,000
     response = wire.call(37, 2, {"topics": [{"name": "small", "count": 12_517_377,
                                               "assignments": None}],
-                                 "timeout_ms": 30000, "validate_only": False})
+                                 "timeout": 30000, "validate_only": False})
     wire.close()
     assert response.results[0].error_code.value == KafkaError.INVALID_PARTITIONS
     too_big = admin.create_topics([NewTopic("huge", 10_001, 1)])["huge"]
