@@ -18,6 +18,7 @@ the client round trip worked afterwards.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import random
 import select
@@ -63,7 +64,7 @@ class Link:
     """One client connection that reads whatever comes back without blocking the sender."""
 
     def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.sock.setblocking(False)
 
     def send(self, frame: bytes) -> bool:
@@ -98,6 +99,16 @@ class Link:
         self.sock.close()
 
 
+def reconnect(broker: BrokerProcess, recent: collections.deque[bytes], number: int) -> Link:
+    try:
+        return Link(broker.port)
+    except OSError:
+        heads = [struct.unpack(">hh", h) for h in recent if len(h) == 4]
+        print(f"broker not accepting after frame {number}; last (key, version) sent: "
+              f"{heads}\n{broker.log_tail()}", file=sys.stderr)
+        raise
+
+
 def client_round_trip(bootstrap: str) -> bool:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic("after-fuzz", 1, 1)])["after-fuzz"].result(30)
@@ -126,6 +137,7 @@ def main() -> int:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     closed = responses = crashes = unanswered = 0
+    recent: collections.deque[bytes] = collections.deque(maxlen=16)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fjord-fuzz-") as tmp:
         broker = BrokerProcess(Path(tmp) / "data", {"socket.request.max.bytes": "1048576"})
@@ -136,6 +148,7 @@ def main() -> int:
                 slot = number % len(links)
                 link = links[slot]
                 frame, lies = random_frame(rng)
+                recent.append(frame[4:8])
                 sent = link.send(frame)
                 # Wait for the broker's answer (or its closing the connection) so that every
                 # frame is really parsed, not lost behind a connection it already closed.
@@ -143,7 +156,7 @@ def main() -> int:
                 if got == 0 or lies:  # no answer (acks=0, a long poll) or a lying size
                     unanswered += got == 0
                     link.close()
-                    links[slot] = Link(broker.port)
+                    links[slot] = reconnect(broker, recent, number)
                     continue
                 if got is None:
                     closed += 1
@@ -153,7 +166,7 @@ def main() -> int:
                         print(f"broker exited after frame {number}:\n{broker.log_tail()}",
                               file=sys.stderr)
                         broker.start()
-                    links[slot] = Link(broker.port)
+                    links[slot] = reconnect(broker, recent, number)
                 else:
                     responses += got
             time.sleep(0.5)

@@ -16,6 +16,7 @@ from typing import Any
 from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
+from fjord.broker.limits import PartitionBudget
 from fjord.broker.registry import api
 from fjord.broker.security import topic_denied
 from fjord.broker.state import TopicError
@@ -25,6 +26,7 @@ from fjord.security.acls import Op
 @api(37, "CreatePartitions", 0, 3)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     results = []
+    budget = PartitionBudget()
     for topic in request.topics:
         entry: dict[str, Any] = {"name": topic.name, "error_code": 0, "error_message": None}
         if topic_denied(ctx, Op.ALTER, topic.name):
@@ -33,6 +35,8 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             results.append(entry)
             continue
         try:
+            info = ctx.broker.metadata.topics.get(topic.name)
+            budget.take(topic.count - (info.partitions if info is not None else 0))
             ctx.broker.add_partitions(topic.name, topic.count, request.validate_only)
         except TopicError as exc:
             entry.update(error_code=exc.code, error_message=exc.message)

@@ -19,6 +19,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.apis.describe_configs import topic_configs
 from fjord.broker.context import RequestContext
+from fjord.broker.limits import PartitionBudget
 from fjord.broker.registry import api
 from fjord.broker.security import mutation_throttle
 from fjord.broker.state import TopicError
@@ -45,6 +46,7 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
 
 def _create_each(ctx: RequestContext, request: Any, results: list[dict[str, Any]]) -> None:
     broker = ctx.broker
+    budget = PartitionBudget()
     for topic in request.topics:
         partitions, replication = topic.num_partitions, topic.replication_factor
         result: dict[str, Any] = {"name": topic.name, "error_code": 0, "error_message": None,
@@ -71,6 +73,7 @@ def _create_each(ctx: RequestContext, request: Any, results: list[dict[str, Any]
                 if mutation_throttle(ctx, count) and ctx.api_version >= 6:
                     raise TopicError(ErrorCode.throttling_quota_exceeded,
                                      "The throttling quota has been exceeded.")
+            budget.take(partitions if partitions != -1 else int(broker.config.get("num.partitions")))
             configs = {c.name: c.value for c in topic.configs}
             info = broker.create_topic(topic.name, partitions, replication, configs,
                                        request.validate_only)
