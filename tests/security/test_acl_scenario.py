@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import (
     AclBinding,
@@ -82,6 +83,10 @@ def check_user(broker: SecureBroker) -> None:
     assert not errors and values == [marker]
     _, errors = consume(conf, "a", "h", 1)
     assert errors and errors[0].code() == KafkaError.GROUP_AUTHORIZATION_FAILED, errors
+    transactional = Producer({**conf, "transactional.id": "t-alice"})
+    with pytest.raises(KafkaException) as refused_txn:
+        transactional.init_transactions(15)
+    assert refused_txn.value.args[0].code() == KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
     topics = AdminClient(conf).list_topics(timeout=10).topics
     assert "a" in topics and "b" not in topics
     admin_topics = AdminClient(broker.confluent("SASL_PLAINTEXT", "PLAIN", ADMIN, ADMIN_PASSWORD)

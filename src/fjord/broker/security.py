@@ -79,3 +79,11 @@ def config_denial(ctx: RequestContext, resource_type: int, name: str, op: int) -
 
 def topic_denied(ctx: RequestContext, op: int, name: str) -> bool:
     return ctx.broker.authorizer is not None and not ctx.allowed(op, ResourceType.TOPIC, name)
+
+
+def txn_denial(ctx: RequestContext, transactional_id: str) -> ErrorCode | None:
+    """The transaction APIs need WRITE on the transactional id (Kafka's first check)."""
+    if ctx.broker.authorizer is None or ctx.allowed(Op.WRITE, ResourceType.TRANSACTIONAL_ID,
+                                                    transactional_id):
+        return None
+    return ErrorCode.transactional_id_authorization_failed

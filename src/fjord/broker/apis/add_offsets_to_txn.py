@@ -15,11 +15,15 @@ from typing import Any
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import txn_denial
 from fjord.coordinator.transactions import TxnError
 
 
 @api(25, "AddOffsetsToTxn", 0, 4)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    denied = txn_denial(ctx, request.transactional_id)
+    if denied is not None:
+        return {"error_code": denied}
     try:
         ctx.broker.transactions.add_offsets(request.transactional_id, request.producer_id,
                                          request.producer_epoch, request.group_id)

@@ -17,13 +17,17 @@ from typing import Any
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import txn_denial
 from fjord.coordinator.transactions import TxnError
 
 
 @api(24, "AddPartitionsToTxn", 0, 3)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     wanted = [(t.name, p) for t in request.v3_and_below_topics for p in t.partitions]
+    denied = txn_denial(ctx, request.v3_and_below_transactional_id)
     try:
+        if denied is not None:
+            raise TxnError(denied, "Transactional id authorization failed.")
         codes = ctx.broker.transactions.add_partitions(
             request.v3_and_below_transactional_id, request.v3_and_below_producer_id,
             request.v3_and_below_producer_epoch, wanted)

@@ -19,12 +19,16 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import txn_denial
 from fjord.coordinator.transactions import TxnError
 
 
 @api(26, "EndTxn", 0, 4)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     coordinator = ctx.broker.transactions
+    denied = txn_denial(ctx, request.transactional_id)
+    if denied is not None:
+        return {"error_code": denied}
     try:
         coordinator.end(request.transactional_id, request.producer_id, request.producer_epoch,
                         request.committed)

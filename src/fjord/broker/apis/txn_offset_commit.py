@@ -19,6 +19,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import txn_denial
 from fjord.coordinator.transactions import TxnError
 
 
@@ -26,6 +27,11 @@ from fjord.coordinator.transactions import TxnError
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     staged: dict[tuple[str, int], tuple[int, int, str]] = {}
     codes: dict[tuple[str, int], ErrorCode] = {}
+    denied = txn_denial(ctx, request.transactional_id)
+    if denied is not None:
+        return {"topics": [{"name": t.name, "partitions": [
+            {"partition_index": p.partition_index, "error_code": denied} for p in t.partitions]}
+            for t in request.topics]}
     for topic in request.topics:
         info = ctx.broker.metadata.topics.get(topic.name)
         for part in topic.partitions:
