@@ -82,5 +82,9 @@ def test_users_acls_and_command_config(broker: SecureBroker, tmp_path: Path) -> 
     configs = fjord("configs", "--entity-type", "brokers", "--entity-name", "1", "--describe", "--all",
                     *common)
     assert configs.returncode == 0 and "ssl.truststore.location=" in configs.stdout, configs.stderr
+    hidden = fjord("configs", "--entity-type", "brokers", "--entity-name", "1", "--describe", *carol)
+    assert hidden.returncode != 0 and "CLUSTER_AUTHORIZATION_FAILED" in hidden.stderr.upper(), hidden.stderr
+    altered = fjord("topics", "alter", "orders", "--partitions", "3", *carol)
+    assert altered.returncode != 0 and "AUTHORIZATION" in altered.stderr.upper(), altered.stderr
     assert fjord("users", "delete", "carol", *common).returncode == 0
     assert fjord("users", "list", *common).stdout.splitlines()[1:] == []

@@ -64,3 +64,18 @@ def mutation_throttle(ctx: RequestContext, partitions: int) -> int:
     throttle = ctx.broker.quotas.mutation(user, ctx.client_id or "", partitions)
     ctx.session.mute_ms = max(ctx.session.mute_ms, throttle)
     return throttle
+
+
+def config_denial(ctx: RequestContext, resource_type: int, name: str, op: int) -> ErrorCode | None:
+    """DescribeConfigs / AlterConfigs: DESCRIBE_CONFIGS or ALTER_CONFIGS on the topic, or on
+    the cluster for broker and broker-logger resources; None when allowed."""
+    if ctx.broker.authorizer is None:
+        return None
+    if resource_type == 2:  # TOPIC
+        return None if ctx.allowed(op, ResourceType.TOPIC, name) else ErrorCode.topic_authorization_failed
+    allowed = ctx.allowed(op, ResourceType.CLUSTER, "kafka-cluster")
+    return None if allowed else ErrorCode.cluster_authorization_failed
+
+
+def topic_denied(ctx: RequestContext, op: int, name: str) -> bool:
+    return ctx.broker.authorizer is not None and not ctx.allowed(op, ResourceType.TOPIC, name)

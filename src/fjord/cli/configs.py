@@ -64,7 +64,7 @@ def _describe(bootstrap: str, kind: int, name: str, what: str, show_all: bool,
         "include_synonyms": True}, command_config)
     result = response.results[0]
     if result.error_code.value:
-        fail(f"cannot describe {what}: {result.error_message}")
+        fail(f"cannot describe {what}: {result.error_message or result.error_code.name}")
     static = (4, 5)
     shown = sorted((c for c in result.configs if show_all or c.config_source not in static),
                    key=lambda c: c.name)

@@ -26,10 +26,12 @@ from fjord.broker.apis.describe_configs import BROKER, BROKER_LOGGER, TOPIC
 from fjord.broker.context import RequestContext
 from fjord.broker.dynamic_configs import BrokerConfigError
 from fjord.broker.registry import api
+from fjord.broker.security import config_denial
 from fjord.broker.state import BrokerState, TopicError
 from fjord.config.broker import BROKER_KEYS, TOPIC_KEYS
 from fjord.config.definitions import ConfigTable
 from fjord.observability import loggers
+from fjord.security.acls import Op
 
 SET, DELETE, APPEND, SUBTRACT = 0, 1, 2, 3
 OPERATIONS = {SET: "SET", DELETE: "DELETE", APPEND: "APPEND", SUBTRACT: "SUBTRACT"}
@@ -64,6 +66,10 @@ def _apply(broker: BrokerState, resource: Any, validate_only: bool, change: Edit
 async def alter(ctx: RequestContext, request: Any) -> dict[str, Any]:
     responses = []
     for resource in request.resources:
+        denied = config_denial(ctx, resource.resource_type, resource.resource_name, Op.ALTER_CONFIGS)
+        if denied is not None:
+            responses.append(_entry(resource, denied))
+            continue
         if resource.resource_type == BROKER_LOGGER:
             responses.append(_entry(resource, ErrorCode.invalid_request,
                                     "AlterConfigs does not support the BROKER_LOGGER resource: "
@@ -137,6 +143,10 @@ def _alter_loggers(broker: BrokerState, resource: Any, validate_only: bool) -> d
 async def incremental(ctx: RequestContext, request: Any) -> dict[str, Any]:
     responses = []
     for resource in request.resources:
+        denied = config_denial(ctx, resource.resource_type, resource.resource_name, Op.ALTER_CONFIGS)
+        if denied is not None:
+            responses.append(_entry(resource, denied))
+            continue
         if resource.resource_type == BROKER_LOGGER:
             responses.append(_alter_loggers(ctx.broker, resource, request.validate_only))
             continue

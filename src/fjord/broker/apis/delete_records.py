@@ -15,6 +15,8 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import topic_denied
+from fjord.security.acls import Op
 from fjord.storage.log import OffsetOutOfRange
 
 
@@ -28,7 +30,9 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             plog = broker.partition(topic.name, part.partition_index)
             entry: dict[str, Any] = {"partition_index": part.partition_index,
                                      "low_watermark": -1, "error_code": 0}
-            if plog is None:
+            if topic_denied(ctx, Op.DELETE, topic.name):
+                entry["error_code"] = ErrorCode.topic_authorization_failed
+            elif plog is None:
                 entry["error_code"] = ErrorCode.unknown_topic_or_partition
             else:
                 target = plog.high_watermark if part.offset == -1 else part.offset

@@ -19,6 +19,7 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import config_denial
 from fjord.broker.state import BrokerState
 from fjord.config.broker import (
     BROKER_KEYS,
@@ -30,6 +31,7 @@ from fjord.config.broker import (
 from fjord.config.definitions import TYPE_CODES
 from fjord.metadata.store import TopicInfo
 from fjord.observability import loggers
+from fjord.security.acls import Op
 
 TOPIC, BROKER, BROKER_LOGGER = 2, 4, 8
 
@@ -114,7 +116,10 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
                                  "resource_type": resource.resource_type,
                                  "resource_name": resource.resource_name, "configs": []}
         keys = resource.configuration_keys
-        if resource.resource_type == TOPIC:
+        denied = config_denial(ctx, resource.resource_type, resource.resource_name, Op.DESCRIBE_CONFIGS)
+        if denied is not None:
+            entry["error_code"] = denied
+        elif resource.resource_type == TOPIC:
             info = broker.metadata.topics.get(resource.resource_name)
             if info is None:
                 entry.update(error_code=ErrorCode.unknown_topic_or_partition,

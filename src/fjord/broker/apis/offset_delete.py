@@ -18,10 +18,14 @@ from kio.schema.errors import ErrorCode
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
+from fjord.broker.security import group_denied
+from fjord.security.acls import Op
 
 
 @api(47, "OffsetDelete", 0, 0)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    if group_denied(ctx, Op.DELETE, request.group_id):
+        return {"error_code": ErrorCode.group_authorization_failed, "topics": []}
     keys = [(t.name, p.partition_index) for t in request.topics for p in t.partitions]
     try:
         code, results = coordinator(ctx).delete_offsets(request.group_id, keys)
