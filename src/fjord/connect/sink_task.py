@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, Producer
+from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from fjord.connect import clients
@@ -149,8 +149,28 @@ class WorkerSinkTask(WorkerTask):
         for tp in assigned:
             self._topic_seen(tp.topic)
         self.task.open(sorted(assigned))
+        self._start_at_requested_offsets(consumer, partitions)
         if self._paused:
             consumer.pause(partitions)
+
+    def _start_at_requested_offsets(self, consumer: Consumer,
+                                    partitions: list[KafkaTopicPartition]) -> None:
+        """Offsets a task asks for in open() (SinkTaskContext.offset) become the partitions'
+        starting positions in the assignment itself, as Kafka's WorkerSinkTask seeks inside
+        onPartitionsAssigned: a later seek() on a partition librdkafka has not started fetching
+        yet fails with _STATE ("Erroneous state"), which a loaded machine makes likely."""
+        start = {tp: self.rewinds.pop(tp) for tp in
+                 (TopicPartition(p.topic, p.partition) for p in partitions) if tp in self.rewinds}
+        if not start:
+            return
+        positioned = [KafkaTopicPartition(p.topic, p.partition,
+                                          start.get(TopicPartition(p.topic, p.partition), OFFSET_INVALID))
+                      for p in partitions]
+        try:
+            consumer.assign(positioned)
+        except KafkaException:  # the cooperative protocol takes only incremental assignments
+            consumer.incremental_assign(positioned)
+        self.current.update(start)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[KafkaTopicPartition]) -> None:
         revoked = {TopicPartition(p.topic, p.partition) for p in partitions}
@@ -182,15 +202,29 @@ class WorkerSinkTask(WorkerTask):
             self._set_state(TaskState.RUNNING)
         return not self.stopping
 
+    def _apply_rewinds(self) -> None:
+        """Seek where the task asked (SinkTaskContext.offset). A partition librdkafka is not
+        fetching yet refuses the seek with _STATE: its rewind stays pending and is tried again
+        after the next poll, and records read from it meanwhile are not delivered."""
+        for tp, offset in list(self.rewinds.items()):
+            if tp not in self.assignment:
+                del self.rewinds[tp]  # revoked since: the next owner starts from the commits
+                continue
+            try:
+                self.consumer.seek(KafkaTopicPartition(tp.topic, tp.partition, offset))
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError._STATE:
+                    raise
+                log.debug("%s: seek of %s to %d deferred: %s", self.id, tp, offset, exc)
+                continue
+            self.current[tp] = offset
+            del self.rewinds[tp]
+
     def execute(self) -> None:
         interval = self.services.offset_flush_interval_s
         while not self.stopping:
             self._wait_while_paused()
-            if self.rewinds:
-                for tp, offset in list(self.rewinds.items()):
-                    self.consumer.seek(KafkaTopicPartition(tp.topic, tp.partition, offset))
-                    self.current[tp] = offset
-                self.rewinds.clear()
+            self._apply_rewinds()
             messages = self.consumer.consume(1000, 0.2)
             if self.stopping:
                 break
@@ -207,8 +241,10 @@ class WorkerSinkTask(WorkerTask):
                     # e.g. a subscribed topic that does not exist yet: Kafka's sink waits for it.
                     log.debug("%s consumer: %s", self.id, error)
                     continue
-                record = self._convert(message)
                 tp = TopicPartition(str(message.topic()), int(message.partition() or 0))
+                if tp in self.rewinds:
+                    continue  # read before a rewind that could not be applied yet: read again after it
+                record = self._convert(message)
                 batch_offsets[tp] = int(message.offset() or 0) + 1
                 self.metrics.sink_read += 1
                 if record is not None:
