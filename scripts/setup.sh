@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Prepare a machine for Fjord: a virtualenv with Fjord and its Python dependencies, and
-# (with --test) the tools the test suite drives: kcat and prometheus from Debian, node packages
+# Prepare a machine for Fjord: a virtualenv with Fjord and the exact Python dependencies of
+# uv.lock, and (with --test) the tools the test suite drives: kcat and prometheus from Debian, node packages
 # for kafkajs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  echo "== creating .venv"
-  "$PY" -m venv .venv
+# Python packages: exactly the versions in uv.lock — what CI ran — installed by uv (from PyPI,
+# pinned below) into .venv. After changing dependencies in pyproject.toml, regenerate the lock
+# in the same commit with:  .cache/uv/bin/uv lock   (then commit uv.lock)
+UV_VERSION=0.13.8
+UV=.cache/uv/bin/uv
+if [ ! -x "$UV" ] || [ "$("$UV" --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+  echo "== installing uv $UV_VERSION"
+  "$PY" -m venv .cache/uv
+  .cache/uv/bin/pip install -q --disable-pip-version-check "uv==$UV_VERSION" 2>&1 | grep -v '^WARNING: Location' || true
 fi
-echo "== installing Python packages"
-.venv/bin/pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v '^WARNING: Location' || true
+echo "== installing Python packages (uv.lock)"
+"$UV" sync --frozen --extra test --python "$PY" --quiet
 .venv/bin/python -c "import fjord, kio, confluent_kafka" || { echo "Python install failed" >&2; exit 1; }
 if [ "${1:-}" = "--test" ]; then
   if ! command -v kcat >/dev/null 2>&1; then

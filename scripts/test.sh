@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
+echo "== uv.lock matches pyproject.toml"
+.cache/uv/bin/uv lock --check || { echo "uv.lock is out of date: run .cache/uv/bin/uv lock and commit it" >&2; exit 1; }
 echo "== ruff"
 .venv/bin/ruff check src tests bench
 echo "== mypy"

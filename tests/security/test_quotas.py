@@ -19,12 +19,12 @@ ALTER_QUOTAS, DESCRIBE_QUOTAS = 49, 48
 RATE = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
 def _record_failure(failures: list[Any], err: KafkaError | None, _message: Message) -> None:
     if err is not None:
         failures.append(err)
 
 
+@pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerProcess]:
     proc = BrokerProcess(tmp_path_factory.mktemp("quota") / "data").start()
     yield proc
@@ -88,7 +88,7 @@ def test_controller_mutation_rate(broker: BrokerProcess) -> None:
     def create(name: str) -> Any:
         client.send(19, 7, {"topics": [{"name": name, "num_partitions": 20, "replication_factor": 1,
                                         "assignments": [], "configs": []}],
-                            "timeout_ms": 10000, "validate_only": False})
+                            "timeout": 10000, "validate_only": False})
         return client.receive(19, 7)
 
     first = create("mutation-a")  # 20 partitions at 1/s: allowed, and now far over the rate
