@@ -17,6 +17,8 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import cluster_denied
+from fjord.security.acls import Op
 
 
 @api(34, "AlterReplicaLogDirs", 1, 2)
@@ -24,12 +26,15 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     broker = ctx.broker
     known = {str(path.resolve()): path for path in broker.config.log_dirs}
     results: dict[str, list[dict[str, Any]]] = {}
+    denied = cluster_denied(ctx, Op.ALTER)
     for target in request.dirs:
         directory = known.get(str(Path(target.path).resolve()))
         for topic in target.topics:
             for partition in topic.partitions:
                 code = ErrorCode.none
-                if directory is None:
+                if denied:
+                    code = ErrorCode.cluster_authorization_failed
+                elif directory is None:
                     code = ErrorCode.log_dir_not_found
                 elif broker.partition(topic.name, partition) is None:
                     code = ErrorCode.unknown_topic_or_partition

@@ -14,14 +14,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from kio.schema.errors import ErrorCode
+
 from fjord.broker.context import RequestContext
 from fjord.broker.groups import coordinator
 from fjord.broker.registry import api
+from fjord.broker.security import group_denied
 from fjord.coordinator.consumer_groups import ConsumerHeartbeat, OwnedPartitions
+from fjord.security.acls import Op
 
 
 @api(68, "ConsumerGroupHeartbeat", 0, 1)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    if group_denied(ctx, Op.READ, request.group_id):
+        return {"error_code": ErrorCode.group_authorization_failed, "member_epoch": -1,
+                "heartbeat_interval": 0}
     result = coordinator(ctx).consumer_heartbeat(_typed(request), ctx.client_id or "",
                                                  f"/{ctx.client_host}")
     result.setdefault("heartbeat_interval", 0)

@@ -14,13 +14,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from kio.schema.errors import ErrorCode
+
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import cluster_denied
+from fjord.security.acls import Op
 
 
 @api(35, "DescribeLogDirs", 1, 4)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     broker = ctx.broker
+    if cluster_denied(ctx, Op.DESCRIBE):
+        return {"error_code": ErrorCode.cluster_authorization_failed, "results": []}
     wanted: dict[str, set[int]] | None = None
     if request.topics is not None:
         wanted = {t.topic: set(t.partitions) for t in request.topics}

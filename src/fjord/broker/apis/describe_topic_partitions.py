@@ -17,6 +17,8 @@ from kio.schema.errors import ErrorCode
 from fjord.broker.apis.metadata import NOT_REQUESTED
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import topic_denied
+from fjord.security.acls import Op
 
 
 @api(75, "DescribeTopicPartitions", 0, 0)
@@ -24,6 +26,8 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     broker = ctx.broker
     node = broker.node_id
     names = sorted(t.name for t in request.topics) if request.topics else sorted(broker.metadata.topics)
+    if not request.topics and broker.authorizer is not None:  # all topics: only describable ones
+        names = [n for n in names if not topic_denied(ctx, Op.DESCRIBE, n)]
     cursor = request.cursor
     if cursor is not None:
         names = [n for n in names if n >= cursor.topic_name]
@@ -32,6 +36,10 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     next_cursor = None
     for name in names:
         info = broker.metadata.topics.get(name)
+        if topic_denied(ctx, Op.DESCRIBE, name):  # never says whether the topic exists
+            topics.append({"error_code": ErrorCode.topic_authorization_failed, "name": name,
+                           "partitions": [], "topic_authorized_operations": NOT_REQUESTED})
+            continue
         if info is None:
             topics.append({"error_code": ErrorCode.unknown_topic_or_partition, "name": name,
                            "partitions": [], "topic_authorized_operations": NOT_REQUESTED})

@@ -17,12 +17,20 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import cluster_denied
+from fjord.security.acls import Op
 
 
 @api(43, "ElectLeaders", 0, 2)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     broker = ctx.broker
     wanted = request.topic_partitions
+    if cluster_denied(ctx, Op.ALTER):
+        code = ErrorCode.cluster_authorization_failed
+        return {"error_code": code, "replica_election_results": [
+            {"topic": item.topic, "partition_result": [
+                {"partition_id": p, "error_code": code, "error_message": None} for p in item.partitions]}
+            for item in wanted or []]}
     if wanted is None:
         pairs = [(name, list(range(info.partitions))) for name, info in broker.metadata.topics.items()]
     else:

@@ -20,11 +20,16 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import cluster_denied
+from fjord.security.acls import Op
 
 
 @api(45, "AlterPartitionReassignments", 0, 0)
 async def alter(ctx: RequestContext, request: Any) -> dict[str, Any]:
     broker = ctx.broker
+    if cluster_denied(ctx, Op.ALTER):
+        return {"error_code": ErrorCode.cluster_authorization_failed, "error_message": None,
+                "responses": []}
     responses = []
     for topic in request.topics:
         partitions = []
@@ -48,4 +53,6 @@ async def alter(ctx: RequestContext, request: Any) -> dict[str, Any]:
 
 @api(46, "ListPartitionReassignments", 0, 0)
 async def list_(ctx: RequestContext, request: Any) -> dict[str, Any]:
+    if cluster_denied(ctx, Op.DESCRIBE):
+        return {"error_code": ErrorCode.cluster_authorization_failed, "error_message": None, "topics": []}
     return {"error_code": 0, "error_message": None, "topics": []}

@@ -20,7 +20,9 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import topic_denied
 from fjord.coordinator.transactions import Transaction, TxnState
+from fjord.security.acls import Op, ResourceType
 
 STATES = ("Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort",
           "Dead", "PrepareEpochFence")
@@ -39,10 +41,17 @@ async def describe(ctx: RequestContext, request: Any) -> dict[str, Any]:
     states = []
     for txn_id in request.transactional_ids:
         txn = txns.get(txn_id)
+        if ctx.broker.authorizer is not None and not ctx.allowed(
+                Op.DESCRIBE, ResourceType.TRANSACTIONAL_ID, txn_id):
+            states.append({"error_code": ErrorCode.transactional_id_authorization_failed,
+                           "transactional_id": txn_id, "transaction_state": "",
+                           "transaction_timeout": 0, "transaction_start_time": 0,
+                           "producer_id": -1, "producer_epoch": -1, "topics": []})
+            continue
         if txn is None:
             states.append({"error_code": ErrorCode.transactional_id_not_found,
                            "transactional_id": txn_id, "transaction_state": "",
-                           "transaction_timeout": 0, "transaction_start_time": -1,
+                           "transaction_timeout": 0, "transaction_start_time": 0,
                            "producer_id": -1, "producer_epoch": -1, "topics": []})
             continue
         states.append({"error_code": 0, "transactional_id": txn_id,
@@ -67,6 +76,9 @@ async def list_(ctx: RequestContext, request: Any) -> dict[str, Any]:
             continue
         if min_duration >= 0 and (txn.state != TxnState.ONGOING or now - txn.started_ms < min_duration):
             continue
+        if ctx.broker.authorizer is not None and not ctx.allowed(  # Kafka lists only describable ids
+                Op.DESCRIBE, ResourceType.TRANSACTIONAL_ID, txn.transactional_id, log_denied=False):
+            continue
         found.append({"transactional_id": txn.transactional_id, "producer_id": txn.producer_id,
                       "transaction_state": txn.state})
     return {"error_code": 0, "unknown_state_filters": sorted(wanted_states - set(STATES)),
@@ -80,9 +92,12 @@ async def producers(ctx: RequestContext, request: Any) -> dict[str, Any]:
         partitions = []
         for index in topic.partition_indexes:
             plog = ctx.broker.partition(topic.name, index)
-            if plog is None:
+            denied = topic_denied(ctx, Op.READ, topic.name)  # Kafka: READ on the topic
+            if denied or plog is None:
+                code = (ErrorCode.topic_authorization_failed if denied
+                        else ErrorCode.unknown_topic_or_partition)
                 partitions.append({"partition_index": index,
-                                   "error_code": ErrorCode.unknown_topic_or_partition,
+                                   "error_code": code,
                                    "error_message": None, "active_producers": []})
                 continue
             table = plog.producers

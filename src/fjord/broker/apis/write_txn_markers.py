@@ -22,12 +22,15 @@ from kio.schema.errors import ErrorCode
 
 from fjord.broker.context import RequestContext
 from fjord.broker.registry import api
+from fjord.broker.security import cluster_denied
+from fjord.security.acls import Op
 
 
 @api(27, "WriteTxnMarkers", 1, 2)
 async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
     now = int(time.time() * 1000)
     markers = []
+    denied = cluster_denied(ctx, Op.CLUSTER_ACTION)  # only brokers and admins write markers
     for marker in request.markers:
         topics = []
         for topic in marker.topics:
@@ -35,7 +38,9 @@ async def handle(ctx: RequestContext, request: Any) -> dict[str, Any]:
             for index in topic.partition_indexes:
                 plog = ctx.broker.partition(topic.name, index)
                 code = ErrorCode.none
-                if plog is None:
+                if denied:
+                    code = ErrorCode.cluster_authorization_failed
+                elif plog is None:
                     code = ErrorCode.unknown_topic_or_partition
                 else:
                     known = plog.producers.producers.get(marker.producer_id)
