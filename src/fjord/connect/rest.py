@@ -8,6 +8,7 @@ forwarded to the leader, as Kafka's ConnectorsResource does.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from typing import Any
 
@@ -49,7 +50,7 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error_code": status, "message": message}, status_code=status)
 
 
-def create_app(herder: Herder) -> FastAPI:
+def create_app(herder: Herder, forward_verify: ssl.SSLContext | bool = True) -> FastAPI:
     app = FastAPI(title="Fjord Connect", version=KAFKA_VERSION, docs_url=None, redoc_url=None)
     logger_levels: dict[str, int] = {}
 
@@ -91,7 +92,7 @@ def create_app(herder: Herder) -> FastAPI:
                        if k.lower() in ("content-type", "accept", "authorization")}
             headers[_FORWARDED_HEADER] = "1"
             try:
-                async with httpx.AsyncClient(timeout=60) as client:
+                async with httpx.AsyncClient(timeout=60, verify=forward_verify) as client:
                     answer = await client.request(request.method, leader.rstrip("/") + request.url.path,
                                                   params=request.query_params, content=body,
                                                   headers=headers)

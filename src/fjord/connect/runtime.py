@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import ssl
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import uvicorn
 
 from fjord.config.properties import read_properties
+from fjord.connect.config_def import ConfigException
 from fjord.connect.distributed import DistributedHerder
 from fjord.connect.herder import Herder
 from fjord.connect.rest import create_app
@@ -40,10 +42,16 @@ def serve(herder: Herder, config: WorkerConfig,
           on_started: Callable[[Herder], None] | None = None) -> None:
     """Start the herder, serve REST until SIGTERM/SIGINT, then stop everything cleanly."""
     listener = config.listener()
-    app = create_app(herder)
+    try:
+        tls = config.rest_tls()
+    except ConfigException as exc:
+        raise SystemExit(f"fjord connect: {exc}") from None
+    # Requests forwarded to the leader's https listener trust the worker's trust store.
+    trust = tls.get("ssl_ca_certs")
+    app = create_app(herder, ssl.create_default_context(cafile=trust) if trust else True)
     server = uvicorn.Server(uvicorn.Config(app, host=listener.host, port=listener.port,
                                            log_level="warning", access_log=False,
-                                           lifespan="off"))
+                                           lifespan="off", **tls))
     stopping = threading.Event()
 
     def shutdown(signum: int, frame: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,40 @@ class WorkerConfig:
         if parsed.scheme not in ("http", "https"):
             raise ConfigException("listeners", first, "RestListener scheme must be http or https")
         return RestListener(parsed.scheme, parsed.hostname or "0.0.0.0", parsed.port or 8083)
+
+    def rest_tls(self) -> dict[str, Any]:
+        """uvicorn's TLS settings for an `https` REST listener, from Kafka's keys: the
+        `listeners.https.` prefixed ones first, then the worker's own `ssl.*` (Kafka's
+        RestServer does the same). Only PEM key stores: a PEM file holding the private key and
+        its certificate chain. An http listener gets none; an https one without a key store is
+        refused rather than served in the clear."""
+        if self.listener().scheme != "https":
+            return {}
+
+        def ssl_key(name: str) -> str | None:
+            value = self.values.get(f"listeners.https.{name}") or self.values.get(name)
+            return str(value) if value else None
+
+        store_type = (ssl_key("ssl.keystore.type") or "PEM").upper()
+        location = ssl_key("ssl.keystore.location")
+        if store_type != "PEM" or not location:
+            raise ConfigException("listeners", self.get_str("listeners"),
+                                  "an https REST listener needs ssl.keystore.type=PEM and "
+                                  "ssl.keystore.location (or listeners.https.ssl.*): a PEM file "
+                                  "with the private key and its certificate chain")
+        settings: dict[str, Any] = {"ssl_keyfile": location, "ssl_certfile": location}
+        password = ssl_key("ssl.key.password") or ssl_key("ssl.keystore.password")
+        if password:
+            settings["ssl_keyfile_password"] = password
+        trust = ssl_key("ssl.truststore.location")
+        if trust:
+            settings["ssl_ca_certs"] = trust
+        client_auth = (ssl_key("ssl.client.auth") or "none").lower()
+        choices = {"none": ssl.CERT_NONE, "requested": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
+        if client_auth not in choices:
+            raise ConfigException("ssl.client.auth", client_auth, "must be none, requested or required")
+        settings["ssl_cert_reqs"] = choices[client_auth]
+        return settings
 
     def advertised_url(self) -> str:
         listener = self.listener()
